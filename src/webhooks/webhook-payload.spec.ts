@@ -1,0 +1,134 @@
+import {
+  buildWebhookPayload,
+  buildWebhookTestPayload,
+  serializeWebhookPayload,
+  TaskEventPayloadInput,
+} from './webhook-payload';
+
+const succeeded: TaskEventPayloadInput = {
+  type: 'task.succeeded',
+  observedAt: new Date('2026-11-27T05:00:00.000Z'),
+  subscriptionId: 'sub_1',
+  sid: 'BT|7aa93d45-0000',
+  sequence: 4,
+  state: 'succeeded',
+  previousState: 'running',
+  status: 1,
+  previousStatus: 200,
+  progress: 1,
+  queueNum: 0,
+  queueTotal: 0,
+  costTime: 66.59,
+  message: 'ok',
+  outputResult: ['cos://bucket/out.png'],
+  metadata: { orderId: 'A-17' },
+  photoParameters: { width: 1024 },
+};
+
+describe('buildWebhookPayload', () => {
+  it('produces the contract body, field for field and in order', () => {
+    const body = serializeWebhookPayload(buildWebhookPayload(succeeded));
+    expect(body).toBe(
+      JSON.stringify({
+        type: 'task.succeeded',
+        timestamp: '2026-11-27T05:00:00.000Z',
+        data: {
+          subscriptionId: 'sub_1',
+          sid: 'BT|7aa93d45-0000',
+          sequence: 4,
+          state: 'succeeded',
+          previousState: 'running',
+          status: 1,
+          previousStatus: 200,
+          progress: 1,
+          queueNum: 0,
+          queueTotal: 0,
+          costTime: 66.59,
+          message: 'ok',
+          outputResult: ['cos://bucket/out.png'],
+          metadata: { orderId: 'A-17' },
+        },
+      }),
+    );
+  });
+
+  it('adds photoParameters only when the subscription asked for them', () => {
+    expect(buildWebhookPayload(succeeded).data).not.toHaveProperty('photoParameters');
+    expect(
+      buildWebhookPayload({ ...succeeded, includePhotoParameters: true }).data.photoParameters,
+    ).toEqual({ width: 1024 });
+    const { photoParameters: _omitted, ...withoutPhoto } = succeeded;
+    const asked = buildWebhookPayload({ ...withoutPhoto, includePhotoParameters: true });
+    expect(asked.data).toHaveProperty('photoParameters', null);
+  });
+
+  it('keeps unknown fields present as null, and absent metadata as {}', () => {
+    const first = buildWebhookPayload({
+      type: 'task.queued',
+      observedAt: new Date('2026-11-27T04:59:00.000Z'),
+      subscriptionId: 'sub_1',
+      sid: 'BT|x',
+      sequence: 1,
+      state: 'queued',
+      previousState: null,
+      status: 100,
+      previousStatus: null,
+      progress: null,
+      queueNum: null,
+      queueTotal: null,
+      costTime: null,
+      message: null,
+      outputResult: null,
+    });
+    expect(JSON.parse(serializeWebhookPayload(first))).toEqual({
+      type: 'task.queued',
+      timestamp: '2026-11-27T04:59:00.000Z',
+      data: {
+        subscriptionId: 'sub_1',
+        sid: 'BT|x',
+        sequence: 1,
+        state: 'queued',
+        previousState: null,
+        status: 100,
+        previousStatus: null,
+        progress: null,
+        queueNum: null,
+        queueTotal: null,
+        costTime: null,
+        message: null,
+        outputResult: null,
+        metadata: {},
+      },
+    });
+  });
+
+  it('serialises the same input to the same bytes', () => {
+    expect(serializeWebhookPayload(buildWebhookPayload(succeeded))).toBe(
+      serializeWebhookPayload(buildWebhookPayload({ ...succeeded })),
+    );
+  });
+});
+
+describe('buildWebhookTestPayload', () => {
+  it('is a webhook.test event naming the callback URL', () => {
+    const payload = buildWebhookTestPayload({
+      callbackUrl: 'https://hooks.example.com/uxc',
+      now: new Date('2026-11-27T05:00:00.000Z'),
+    });
+    expect(payload).toEqual({
+      type: 'webhook.test',
+      timestamp: '2026-11-27T05:00:00.000Z',
+      data: {
+        message: expect.stringContaining('Test webhook'),
+        callbackUrl: 'https://hooks.example.com/uxc',
+      },
+    });
+  });
+
+  it('is stamped with the current time by default', () => {
+    const before = Date.now();
+    const { timestamp } = buildWebhookTestPayload({ callbackUrl: 'https://x.example/' });
+    expect(Date.parse(timestamp)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(timestamp)).toBeLessThanOrEqual(Date.now());
+  });
+});
