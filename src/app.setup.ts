@@ -1,0 +1,62 @@
+import { INestApplication } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+
+export const BODY_LIMIT = '1mb';
+
+/**
+ * What every running relay shares with the e2e tests: the logger, body
+ * parsing with its limit, the OpenAPI document and shutdown hooks.
+ */
+export function configureApp(
+  app: INestApplication,
+  options: { shutdownHooks?: boolean } = {},
+): INestApplication {
+  app.useLogger(app.get(Logger));
+  const express = app as NestExpressApplication;
+  express.disable('x-powered-by');
+  express.set('query parser', 'simple');
+
+  const parseJson = json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
+  // body-parser's own errors (broken JSON, too large) would otherwise bypass the
+  // exception filter and answer with an HTML page
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    parseJson(req, res, (error?: { status?: number; type?: string; message?: string }) => {
+      if (!error) return next();
+      const status = error.status ?? 400;
+      const message =
+        error.type === 'entity.too.large'
+          ? `request body is larger than ${BODY_LIMIT}`
+          : error.type === 'entity.parse.failed'
+            ? 'request body is not valid JSON'
+            : (error.message ?? 'bad request body');
+      res
+        .status(status)
+        .json({
+          statusCode: status,
+          error: status === 413 ? 'Payload Too Large' : 'Bad Request',
+          message,
+        });
+    }),
+  );
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('uxc-relay')
+      .setDescription(
+        'Turns polling of UXC tasks into signed webhooks. Tenant routes take `Authorization: Bearer <API key>`; admin routes take `Authorization: Bearer <ADMIN_TOKEN>`.',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key' }, 'tenant')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  // SIGTERM and Ctrl-C stop the loops, drain work and close the pool before exit
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { config as loadDotEnv } from 'dotenv';
+import { ConfigService } from '../../config/config.service';
+import { EnvError } from '../../config/env';
+import { EmbeddedDatabase, startEmbeddedPostgres } from '../embedded-postgres';
+
+/**
+ * Runs a database command against `DATABASE_URL`, or against the embedded
+ * server under `DATA_DIR` when it is unset, the same database `npm start` uses.
+ */
+export async function runDatabaseCommand(
+  name: string,
+  command: (databaseUrl: string) => Promise<void>,
+): Promise<never> {
+  let embedded: EmbeddedDatabase | undefined;
+  try {
+    if (existsSync('.env')) loadDotEnv({ path: '.env', quiet: true });
+    const config = ConfigService.fromEnvironment();
+    let url = config.env.databaseUrl;
+    if (url === undefined) {
+      embedded = await startEmbeddedPostgres({ dataDir: config.env.dataDir, persistent: true });
+      process.stdout.write(`${name}: using the embedded PostgreSQL under ${config.env.dataDir}\n`);
+      url = embedded.url;
+    }
+    await command(url);
+    await embedded?.stop();
+    // the wasm schema engine keeps the event loop alive once it has run
+    process.exit(0);
+  } catch (error) {
+    await embedded?.stop().catch(() => undefined);
+    const message =
+      error instanceof EnvError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${name} failed: ${message}\n`);
+    process.exit(1);
+  }
+}

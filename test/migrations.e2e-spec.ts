@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { applyMigrations, diffSchemas, SCHEMA_PATH } from '../src/database/migrator';
+import { describeDatabase } from './support/catalog';
+import { createEmptyDatabase } from './support/database';
+
+const TABLES = [
+  'api_keys',
+  'deliveries',
+  'delivery_attempts',
+  'subscriptions',
+  'task_events',
+  'tasks',
+  'tenants',
+];
+
+async function tablesOf(url: string): Promise<string[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    );
+    return rows.map((row) => row.table_name);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('migrations', () => {
+  it('create every table on an empty database, record themselves, and are a no-op the second time', async () => {
+    const url = await createEmptyDatabase();
+    const first = await applyMigrations(url);
+    expect(first.length).toBeGreaterThan(0);
+    expect(await tablesOf(url)).toEqual([...TABLES, '_prisma_migrations'].sort());
+
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const recorded = await client.query(
+      'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name',
+    );
+    await client.end();
+    expect(recorded.rows.map((row) => row.migration_name)).toEqual(first);
+    for (const row of recorded.rows) {
+      expect(row.finished_at).not.toBeNull();
+      expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.applied_steps_count).toBe(1);
+    }
+
+    expect(await applyMigrations(url)).toEqual([]);
+  });
+
+  it('describe the same database as prisma/schema.prisma', async () => {
+    const fromMigrations = await createEmptyDatabase();
+    await applyMigrations(fromMigrations);
+
+    const fromSchema = await createEmptyDatabase();
+    const sql = await diffSchemas(
+      fromSchema,
+      { kind: 'empty' },
+      { kind: 'datamodel', content: readFileSync(SCHEMA_PATH, 'utf8') },
+    );
+    const client = new Client({ connectionString: fromSchema });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+
+    expect(await describeDatabase(fromMigrations)).toEqual(await describeDatabase(fromSchema));
+  });
+});
