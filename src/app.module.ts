@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { TaskOutboxModule } from './tasks/task-outbox.module';
 
 @Module({
   imports: [
@@ -17,6 +18,7 @@ import { MetricsModule } from './metrics/metrics.module';
     MetricsModule,
     ScheduleModule.forRoot(),
     HealthModule,
+    TaskOutboxModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },
