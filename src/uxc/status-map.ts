@@ -1,6 +1,7 @@
 import { TASK_STATES, TaskState } from './task-state';
 
-export const DEFAULT_STATUS_MAP = '1:succeeded,2:failed,100:queued,200:running,999:failed,1000:canceled';
+export const DEFAULT_STATUS_MAP =
+  '1:succeeded,2:failed,100:queued,200:running,999:failed,1000:canceled';
 
 /** UXC `status` code → lifecycle state; a code outside the map is `unknown`. */
 export class StatusMap {

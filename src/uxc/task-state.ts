@@ -1,4 +1,11 @@
-export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'unknown'] as const;
+export const TASK_STATES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'canceled',
+  'unknown',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'canceled']);

@@ -1,0 +1,58 @@
+import { UxcEnvelope, UxcTaskData } from './uxc-response';
+
+/** The AK/SK pair a business party was issued. The `sk` is a secret: never log it. */
+export interface UxcCredential {
+  ak: string;
+  sk: string;
+}
+
+export interface UxcOk {
+  kind: 'ok';
+  data: UxcTaskData;
+  /** The whole parsed answer, unknown fields included. */
+  raw: UxcEnvelope<unknown>;
+  durationMs: number;
+}
+
+/** UXC answered, with `errNo ≠ 0`. */
+export interface UxcUpstreamError {
+  kind: 'upstream-error';
+  errNo: number;
+  errMsg: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  durationMs: number;
+}
+
+export type UxcTransportReason = 'timeout' | 'connection' | 'http-status' | 'bad-body';
+
+/** No usable answer came back. */
+export interface UxcTransportError {
+  kind: 'transport-error';
+  reason: UxcTransportReason;
+  /** Written by the client itself: never the text of an HTTP library error, which embeds the cookie. */
+  message: string;
+  httpStatus?: number;
+  retryable: boolean;
+  retryAfterMs?: number;
+  durationMs: number;
+}
+
+export type UxcOutcome = UxcOk | UxcUpstreamError | UxcTransportError;
+export type UxcFailure = UxcUpstreamError | UxcTransportError;
+
+export function isUxcFailure(outcome: UxcOutcome): outcome is UxcFailure {
+  return outcome.kind !== 'ok';
+}
+
+/** One short line for logs and task history, e.g. `errNo 3002: invalid ak/sk`. */
+export function describeUxcOutcome(outcome: UxcOutcome): string {
+  switch (outcome.kind) {
+    case 'ok':
+      return `ok (status ${outcome.data.status ?? 'absent'})`;
+    case 'upstream-error':
+      return `errNo ${outcome.errNo}: ${outcome.errMsg}`;
+    case 'transport-error':
+      return `${outcome.reason}: ${outcome.message}`;
+  }
+}

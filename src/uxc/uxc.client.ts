@@ -1,0 +1,272 @@
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import axios, { AxiosInstance, AxiosResponse } from 'axios';
+import { OnApplicationShutdown } from '@nestjs/common';
+import { RateLimiter } from './rate-limiter';
+import { UxcCredential, UxcOutcome, UxcTransportError, describeUxcOutcome } from './uxc-outcome';
+import { UXC_OK, UXC_TASK_GET_PATH } from './uxc-response';
+import { validateEnvelope, validateTaskData } from './uxc-response.validator';
+import { UxcMetrics } from './uxc.metrics';
+
+/** Any logger with these two methods; Nest's `Logger` fits. */
+export interface UxcClientLogger {
+  debug(message: string): void;
+  warn(message: string): void;
+}
+
+export interface UxcClientOptions {
+  /** e.g. `https://uxc.example.com`, without the API path. */
+  baseUrl: string;
+  /** Whole-call deadline, connection to last byte (`UXC_TIMEOUT_MS`). */
+  timeoutMs: number;
+  /** Requests per second per credential (`UXC_RATE_LIMIT`). */
+  rateLimit: number;
+  metrics?: UxcMetrics;
+  logger?: UxcClientLogger;
+  /** An answer is ~13 KB; anything this large is not a task answer. */
+  maxBodyBytes?: number;
+}
+
+const RETRYABLE_HTTP = new Set([408, 425, 429]);
+const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+const MAX_ERRMSG_CHARS = 1000;
+// RFC 6265 cookie-octet: anything else would break the Cookie header
+const COOKIE_SAFE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
+
+/**
+ * The UXC client the poller uses. One call, `getTask`, which never throws:
+ * every way a call can end is an `UxcOutcome`. Calls wait for their
+ * credential's rate-limit token first, then go out over keep-alive sockets.
+ */
+export class UxcClient implements OnApplicationShutdown {
+  private readonly http: AxiosInstance;
+  private readonly httpAgent = new http.Agent({ keepAlive: true });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true });
+  private readonly limiter: RateLimiter;
+  private readonly host: string;
+
+  constructor(private readonly options: UxcClientOptions) {
+    const base = new URL(options.baseUrl);
+    // the host alone goes into messages: a base URL may carry user:password
+    this.host = base.host;
+    this.limiter = new RateLimiter(options.rateLimit, {
+      waitingChanged: (waiting) => options.metrics?.rateLimitWaiting.set(waiting),
+    });
+    this.http = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      timeout: options.timeoutMs,
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      // parsed and classified here, so that a bad body is an outcome, not an exception
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      validateStatus: () => true,
+      maxRedirects: 0,
+      maxContentLength: options.maxBodyBytes ?? 10 * 1024 * 1024,
+      // an HTTP(S)_PROXY meant for the outside world must not capture the local simulator
+      proxy: isLoopback(base.hostname) ? false : undefined,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.options.baseUrl;
+  }
+
+  get rateLimiter(): RateLimiter {
+    return this.limiter;
+  }
+
+  /** `POST /api/dispatch/task/get` for one sid, as the business party owning `credential`. */
+  async getTask(credential: UxcCredential, sid: string): Promise<UxcOutcome> {
+    const waitedMs = await this.limiter.acquire(credential.ak);
+    this.options.metrics?.recordWait(waitedMs);
+    const outcome = scrub(await this.send(credential, sid), credential.sk);
+    this.options.metrics?.recordOutcome(outcome);
+    if (outcome.kind !== 'ok') {
+      // debug, not warn: an outage would otherwise log once per due task; metrics and task history carry it
+      this.options.logger?.debug(
+        `UXC task/get sid=${JSON.stringify(sid)} ak=${credential.ak}: ${describeUxcOutcome(outcome)}`,
+      );
+    }
+    return outcome;
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  onApplicationShutdown(): void {
+    this.close();
+  }
+
+  private async send(credential: UxcCredential, sid: string): Promise<UxcOutcome> {
+    const started = performance.now();
+    const since = (): number => Math.round((performance.now() - started) * 100) / 100;
+    // axios' own timeout is per socket inactivity; this one bounds the whole call
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    try {
+      const response = await this.http.post<string>(UXC_TASK_GET_PATH, JSON.stringify({ sid }), {
+        headers: { Cookie: cookieHeader(credential), 'Content-Type': 'application/json' },
+        signal: controller.signal,
+      });
+      return this.classifyResponse(response, sid, since);
+    } catch (error) {
+      return this.classifyError(error, timedOut, since());
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private classifyResponse(
+    response: AxiosResponse<string>,
+    sid: string,
+    since: () => number,
+  ): UxcOutcome {
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+    const contentType = String(response.headers['content-type'] ?? 'no content-type').split(';')[0];
+    const body = typeof response.data === 'string' ? response.data : '';
+    const transport = (
+      reason: UxcTransportError['reason'],
+      message: string,
+      retryable: boolean,
+    ): UxcTransportError => ({
+      kind: 'transport-error',
+      reason,
+      message,
+      retryable,
+      ...(reason === 'http-status' ? { httpStatus: response.status } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      durationMs: since(),
+    });
+
+    if (response.status < 200 || response.status >= 300) {
+      const retryable = response.status >= 500 || RETRYABLE_HTTP.has(response.status);
+      return transport(
+        'http-status',
+        `UXC answered HTTP ${response.status} (${contentType}, ${Buffer.byteLength(body)} bytes)`,
+        retryable,
+      );
+    }
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      // retryable: a cut-off answer is usually a proxy or network hiccup
+      return transport(
+        'bad-body',
+        `UXC answered HTTP ${response.status} with a body that is not JSON (${contentType}, ${Buffer.byteLength(body)} bytes)`,
+        true,
+      );
+    }
+    const envelope = validateEnvelope(parsed);
+    if (!envelope.valid) {
+      return transport('bad-body', `UXC's answer is not a task answer: ${envelope.problem}`, true);
+    }
+    if (envelope.value.errNo !== UXC_OK) {
+      return {
+        kind: 'upstream-error',
+        errNo: envelope.value.errNo,
+        errMsg: envelope.value.errMsg.slice(0, MAX_ERRMSG_CHARS),
+        // the meanings of UXC's error numbers are not documented, so none is known to be final;
+        // the poller's UXC_ERROR_GIVE_UP bounds how long a sid keeps failing
+        retryable: true,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        durationMs: since(),
+      };
+    }
+    const data = validateTaskData(envelope.value.data);
+    if (!data.valid) {
+      return transport('bad-body', `UXC's answer is not a task answer: ${data.problem}`, true);
+    }
+    if (data.value.sid !== undefined && data.value.sid !== sid) {
+      // attributing another task's state to this sid would be worse than no answer
+      return transport('bad-body', `UXC answered about another sid`, true);
+    }
+    return { kind: 'ok', data: data.value, raw: envelope.value, durationMs: since() };
+  }
+
+  /**
+   * Axios errors embed the request config, Cookie header included: only the
+   * error code is read from them, and the message is written here.
+   */
+  private classifyError(error: unknown, timedOut: boolean, durationMs: number): UxcTransportError {
+    const code = errorCode(error);
+    if (timedOut || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+      return {
+        kind: 'transport-error',
+        reason: 'timeout',
+        message: `UXC at ${this.host} did not answer within ${this.options.timeoutMs} ms`,
+        retryable: true,
+        durationMs,
+      };
+    }
+    if (code === 'ERR_BAD_RESPONSE' || code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED') {
+      return {
+        kind: 'transport-error',
+        reason: 'bad-body',
+        message: `UXC at ${this.host} sent an answer that could not be read (${code})`,
+        retryable: true,
+        durationMs,
+      };
+    }
+    return {
+      kind: 'transport-error',
+      reason: 'connection',
+      message: `could not reach UXC at ${this.host} (${code ?? 'network error'})`,
+      retryable: true,
+      durationMs,
+    };
+  }
+}
+
+function cookieHeader(credential: UxcCredential): string {
+  return `ak=${cookieValue(credential.ak)}; sk=${cookieValue(credential.sk)}`;
+}
+
+function cookieValue(value: string): string {
+  return COOKIE_SAFE.test(value) ? value : encodeURIComponent(value);
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  // only a plain code: nothing else from the error may reach a message
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
+}
+
+export function parseRetryAfter(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header.trim() === '') return undefined;
+  const text = header.trim();
+  let ms: number;
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = Math.max(0, at - Date.now());
+  }
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\./.test(hostname);
+}
+
+/** Last line of defence: an upstream errMsg could echo the cookie back. */
+function scrub(outcome: UxcOutcome, sk: string): UxcOutcome {
+  if (sk === '' || outcome.kind === 'ok') return outcome;
+  const clean = (text: string): string =>
+    [sk, encodeURIComponent(sk)].reduce(
+      (acc, secret) => acc.split(secret).join('[redacted]'),
+      text,
+    );
+  if (outcome.kind === 'upstream-error') return { ...outcome, errMsg: clean(outcome.errMsg) };
+  return { ...outcome, message: clean(outcome.message) };
+}

@@ -1,0 +1,40 @@
+import { Logger, Module } from '@nestjs/common';
+import { ConfigService } from '../config/config.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { UxcClient } from './uxc.client';
+import { UxcEndpoint } from './uxc-endpoint';
+import { UxcMetrics } from './uxc.metrics';
+
+/**
+ * Provides the UXC client. `UxcEndpoint` is an async provider, so with
+ * UXC_BASE_URL unset the simulator is listening before any other provider,
+ * the poller included, is even constructed.
+ */
+@Module({
+  providers: [
+    {
+      provide: UxcEndpoint,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => UxcEndpoint.resolve(config.env.uxcBaseUrl),
+    },
+    {
+      provide: UxcMetrics,
+      inject: [MetricsService],
+      useFactory: (metrics: MetricsService) => UxcMetrics.for(metrics),
+    },
+    {
+      provide: UxcClient,
+      inject: [ConfigService, UxcEndpoint, UxcMetrics],
+      useFactory: (config: ConfigService, endpoint: UxcEndpoint, metrics: UxcMetrics) =>
+        new UxcClient({
+          baseUrl: endpoint.baseUrl,
+          timeoutMs: config.env.uxcTimeoutMs,
+          rateLimit: config.env.uxcRateLimit,
+          metrics,
+          logger: new Logger(UxcClient.name),
+        }),
+    },
+  ],
+  exports: [UxcClient, UxcEndpoint, UxcMetrics],
+})
+export class UxcModule {}
