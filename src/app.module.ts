@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
+import { TenantSecretsModule } from './tenants/tenant-secrets.module';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { TaskOutboxModule } from './tasks/task-outbox.module';
     ScheduleModule.forRoot(),
     HealthModule,
     TaskOutboxModule,
+    TenantSecretsModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },
