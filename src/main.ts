@@ -21,7 +21,12 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create(AppModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(AppModule, {
+    bufferLogs: true,
+    bodyParser: false,
+    // a failed start reaches the handler below, which names the cause and exits 1
+    abortOnError: false,
+  });
   configureApp(app);
   await app.listen(config.env.port);
   new Logger('Main').log(
