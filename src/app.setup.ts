@@ -32,13 +32,11 @@ export function configureApp(
           : error.type === 'entity.parse.failed'
             ? 'request body is not valid JSON'
             : (error.message ?? 'bad request body');
-      res
-        .status(status)
-        .json({
-          statusCode: status,
-          error: status === 413 ? 'Payload Too Large' : 'Bad Request',
-          message,
-        });
+      res.status(status).json({
+        statusCode: status,
+        error: status === 413 ? 'Payload Too Large' : 'Bad Request',
+        message,
+      });
     }),
   );
 
