@@ -225,10 +225,11 @@ describe('UXC client ⇄ simulator', () => {
         .filter((call) => call.ak === ak)
         .map((call) => call.at);
       expect(arrivals).toHaveLength(2 * rate + 2);
-      // measured where UXC would see it; 100 ms of slack for loopback jitter between batches
-      expect(busiestWindow(arrivals, 900)).toBeLessThanOrEqual(rate);
+      // measured where UXC would see it, with 200 ms of slack for loopback jitter between
+      // batches; a classic refilling bucket would still show 17 here
+      expect(busiestWindow(arrivals, 800)).toBeLessThanOrEqual(rate);
       // neither credential was starved by the other: each got its first burst at once
-      expect(arrivals.filter((at) => at - arrivals[0] < 200)).toHaveLength(rate);
+      expect(arrivals.filter((at) => at - arrivals[0] < 500)).toHaveLength(rate);
     }
     // separate buckets: 44 calls at 10/s each take ~2 s, not the ~4 s one shared bucket would
     expect(elapsed).toBeGreaterThanOrEqual(1900);

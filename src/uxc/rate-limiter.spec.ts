@@ -24,8 +24,9 @@ describe('RateLimiter', () => {
     );
     expect(grants.filter((t) => t < 50)).toHaveLength(10);
     expect(busiestWindow(grants, 1000)).toBeLessThanOrEqual(10);
+    expect(busiestWindow(grants, 1020)).toBeLessThanOrEqual(10);
     // 25 calls at 10/s: the third batch cannot start before 2 s
-    expect(Math.max(...grants)).toBeGreaterThanOrEqual(1990);
+    expect(Math.max(...grants)).toBeGreaterThanOrEqual(2040);
     expect(limiter.waiting).toBe(0);
   });
 
@@ -35,10 +36,10 @@ describe('RateLimiter', () => {
     const started = performance.now();
     const quiet = await Promise.all(Array.from({ length: 5 }, () => limiter.acquire('quiet')));
     expect(quiet).toEqual([0, 0, 0, 0, 0]);
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(performance.now() - started).toBeLessThan(200);
     const waits = await Promise.all(busy);
     expect(waits.filter((ms) => ms > 0)).toHaveLength(5);
-    expect(Math.min(...waits.filter((ms) => ms > 0))).toBeGreaterThanOrEqual(990);
+    expect(Math.min(...waits.filter((ms) => ms > 0))).toBeGreaterThanOrEqual(1000);
   });
 
   it('reports grants and waiting callers to its observer', async () => {
