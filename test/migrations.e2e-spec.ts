@@ -1,8 +1,21 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { applyMigrations, diffSchemas, SCHEMA_PATH } from '../src/database/migrator';
 import { describeDatabase } from './support/catalog';
+import { TEST_ENCRYPTION_KEY } from './support/app';
 import { createEmptyDatabase } from './support/database';
+
+const MIGRATE_JS = join(__dirname, '..', 'dist', 'src', 'database', 'cli', 'migrate.js');
+
+async function dbMigrate(databaseUrl: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [MIGRATE_JS], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY },
+  });
+  return stdout;
+}
 
 const TABLES = [
   'api_keys',
@@ -48,6 +61,13 @@ describe('migrations', () => {
     }
 
     expect(await applyMigrations(url)).toEqual([]);
+  });
+
+  it('are applied by npm run db:migrate, and a second run is a no-op', async () => {
+    const url = await createEmptyDatabase();
+    expect(await dbMigrate(url)).toMatch(/applied 20\d+_init/);
+    expect(await tablesOf(url)).toEqual([...TABLES, '_prisma_migrations'].sort());
+    expect(await dbMigrate(url)).toMatch(/up to date/);
   });
 
   it('describe the same database as prisma/schema.prisma', async () => {
