@@ -2,13 +2,18 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { ApiProtectionModule } from './common/api-protection.module';
 import { createValidationPipe } from './common/validation';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { TasksModule } from './tasks/tasks.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
+import { TenantsModule } from './tenants/tenants.module';
 import { TenantSecretsModule } from './tenants/tenant-secrets.module';
 
 @Module({
@@ -21,6 +26,11 @@ import { TenantSecretsModule } from './tenants/tenant-secrets.module';
     HealthModule,
     TaskOutboxModule,
     TenantSecretsModule,
+    ApiProtectionModule,
+    TenantsModule,
+    SubscriptionsModule,
+    TasksModule,
+    DeliveriesModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

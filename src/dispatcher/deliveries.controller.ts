@@ -1,0 +1,65 @@
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorResponseDto, TenantRoute } from '../common/api-docs';
+import { Page, PageQueryDto } from '../common/pagination';
+import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
+import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
+import { DeliveriesService } from './deliveries.service';
+import {
+  DeliveryDetailDto,
+  DeliveryPageDto,
+  DeliveryResponseDto,
+} from './dto/delivery-response.dto';
+
+@ApiTags('deliveries')
+@UseGuards(TenantAuthGuard)
+@Controller('v1')
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Get('subscriptions/:id/deliveries')
+  @ApiOperation({ summary: "A subscription's deliveries, oldest first" })
+  @TenantRoute({ notFound: true })
+  @ApiOkResponse({ type: DeliveryPageDto })
+  list(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    return this.deliveries.listForSubscription(tenant.id, id, query);
+  }
+
+  @Get('deliveries/:id')
+  @ApiOperation({ summary: 'One delivery with every attempt' })
+  @TenantRoute({ notFound: true, badRequest: false })
+  @ApiOkResponse({ type: DeliveryDetailDto })
+  get(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+  ): Promise<DeliveryDetailDto> {
+    return this.deliveries.get(tenant.id, id);
+  }
+
+  @Post('deliveries/:id/redeliver')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'One more attempt, same `webhook-id`',
+    description:
+      'The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual.',
+  })
+  @TenantRoute({ notFound: true, badRequest: false })
+  @ApiAcceptedResponse({ type: DeliveryResponseDto })
+  @ApiConflictResponse({ description: 'the subscription is canceled', type: ErrorResponseDto })
+  redeliver(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+  ): Promise<DeliveryResponseDto> {
+    return this.deliveries.redeliver(tenant.id, id);
+  }
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TenantsModule } from '../tenants/tenants.module';
+import { DeliveriesController } from './deliveries.controller';
+import { DeliveriesService } from './deliveries.service';
+
+/** The read side of the outbox (and redeliver): separate from the sending loop. */
+@Module({
+  imports: [TenantsModule],
+  controllers: [DeliveriesController],
+  providers: [DeliveriesService],
+})
+export class DeliveriesModule {}

@@ -1,0 +1,127 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
+import { PrismaService } from '../database/prisma.service';
+import type { Delivery, DeliveryAttempt } from '../generated/prisma/client';
+import {
+  DeliveryAttemptDto,
+  DeliveryDetailDto,
+  DeliveryResponseDto,
+} from './dto/delivery-response.dto';
+
+type DeliveryWithLast = Delivery & { attemptLog: DeliveryAttempt[] };
+
+/** Reads what the dispatcher records, and queues a delivery again by hand. */
+@Injectable()
+export class DeliveriesService {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async listForSubscription(
+    tenantId: string,
+    subscriptionId: string,
+    query: PageQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    const subscription = await this.prisma.subscription.findFirst({
+      where: { id: subscriptionId, tenantId },
+      select: { id: true },
+    });
+    if (!subscription) throw new NotFoundException(`subscription ${subscriptionId} not found`);
+    const limit = pageLimit(query);
+    const after = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
+    const rows = await this.prisma.delivery.findMany({
+      where: { subscriptionId, ...(after ? { id: { gt: after } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit + 1,
+      include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
+    });
+    return toPage(
+      rows,
+      limit,
+      (row) => row.id,
+      (row) => this.toResponse(row),
+    );
+  }
+
+  async get(tenantId: string, id: string): Promise<DeliveryDetailDto> {
+    const row = await this.prisma.delivery.findFirst({
+      where: { id, subscription: { tenantId } },
+      include: { attemptLog: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
+    });
+    if (!row) throw this.notFound(id);
+    const summary = this.toResponse({ ...row, attemptLog: row.attemptLog.slice(-1) });
+    return {
+      ...summary,
+      attemptLog: row.attemptLog.map((attempt) => this.toAttempt(attempt)),
+      payload: JSON.parse(row.payload) as unknown,
+    };
+  }
+
+  /**
+   * One more attempt, with the same id and so the same `webhook-id`: the
+   * delivery is pending again and due now, whatever state it ended in. One
+   * already pending is only moved forward; one in flight is left alone.
+   */
+  async redeliver(tenantId: string, id: string): Promise<DeliveryResponseDto> {
+    const row = await this.prisma.delivery.findFirst({
+      where: { id, subscription: { tenantId } },
+      include: { subscription: { select: { state: true } } },
+    });
+    if (!row) throw this.notFound(id);
+    if (row.subscription.state === 'canceled') {
+      throw new ConflictException(
+        'the subscription is canceled: subscribe again to receive its deliveries',
+      );
+    }
+    const now = new Date();
+    await this.prisma.$transaction(async (tx) => {
+      await tx.delivery.updateMany({
+        where: {
+          id,
+          OR: [{ state: { not: 'pending' } }, { lockedUntil: null }, { lockedUntil: { lt: now } }],
+        },
+        data: {
+          state: 'pending',
+          nextAttemptAt: now,
+          completedAt: null,
+          lockedBy: null,
+          lockedUntil: null,
+          updatedAt: now,
+        },
+      });
+      // a finished subscription has something to send again; a disabled one
+      // (410) is asked once more, and stays disabled if it answers 410 again
+      await tx.subscription.updateMany({
+        where: { id: row.subscriptionId, state: 'done' },
+        data: { state: 'active' },
+      });
+    });
+    const updated = await this.prisma.delivery.findUniqueOrThrow({
+      where: { id },
+      include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
+    });
+    return this.toResponse(updated);
+  }
+
+  private toResponse(row: DeliveryWithLast): DeliveryResponseDto {
+    const last = row.attemptLog[row.attemptLog.length - 1];
+    return {
+      id: row.id,
+      subscriptionId: row.subscriptionId,
+      eventType: row.eventType,
+      sequence: row.sequence,
+      state: row.state,
+      attempts: row.attempts,
+      nextAttemptAt: row.nextAttemptAt,
+      lastAttempt: last ? this.toAttempt(last) : null,
+      createdAt: row.createdAt,
+      completedAt: row.completedAt,
+    };
+  }
+
+  private toAttempt(row: DeliveryAttempt): DeliveryAttemptDto {
+    return { at: row.at, statusCode: row.statusCode, durationMs: row.durationMs, error: row.error };
+  }
+
+  private notFound(id: string): NotFoundException {
+    return new NotFoundException(`delivery ${id} not found`);
+  }
+}

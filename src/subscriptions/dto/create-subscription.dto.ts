@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Length,
+  MaxLength,
+} from 'class-validator';
+import { EXAMPLE_CALLBACK_URL, EXAMPLE_SID } from '../../common/api-docs';
+import { MAX_CALLBACK_URL_LENGTH } from '../../webhooks/callback-url-policy';
+import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
+import { IsSubscriptionMetadata, METADATA_MAX_BYTES } from '../metadata.validator';
+
+export const SID_MAX_LENGTH = 256;
+
+export class CreateSubscriptionDto {
+  @ApiProperty({
+    description: 'the UXC task id, 1–256 characters of any kind',
+    minLength: 1,
+    maxLength: SID_MAX_LENGTH,
+    example: EXAMPLE_SID,
+  })
+  @IsString()
+  @Length(1, SID_MAX_LENGTH)
+  sid!: string;
+
+  @ApiProperty({
+    description:
+      'where webhooks go: http or https, no user-info; loopback and private addresses only with CALLBACK_ALLOW_PRIVATE_NETWORKS, link-local and cloud-metadata addresses never',
+    maxLength: MAX_CALLBACK_URL_LENGTH,
+    format: 'uri',
+    example: EXAMPLE_CALLBACK_URL,
+  })
+  @IsString()
+  @MaxLength(MAX_CALLBACK_URL_LENGTH)
+  callbackUrl!: string;
+
+  @ApiPropertyOptional({
+    description: 'the event types wanted; absent means all',
+    type: [String],
+    enum: TASK_EVENT_TYPES,
+    uniqueItems: true,
+    minItems: 1,
+    example: ['task.succeeded', 'task.failed'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(TASK_EVENT_TYPES.length)
+  @ArrayUnique()
+  @IsIn(TASK_EVENT_TYPES, {
+    each: true,
+    message: `events must hold only ${TASK_EVENT_TYPES.join(', ')}`,
+  })
+  events?: string[];
+
+  @ApiPropertyOptional({
+    description: `any JSON object of at most ${METADATA_MAX_BYTES} bytes, sent back in every webhook`,
+    type: 'object',
+    additionalProperties: true,
+    example: { orderId: 'ord_1234', userId: 42 },
+  })
+  @IsOptional()
+  // the raw value: class-transformer must not copy (and mangle) arbitrary JSON
+  @Transform(({ obj }: { obj: Record<string, unknown> }) => obj.metadata, { toClassOnly: true })
+  @IsSubscriptionMetadata()
+  metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    description: "add the task's `photoParameters` (the ComfyUI workflow, large) to webhooks",
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  includePhotoParameters?: boolean;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TenantsModule } from '../tenants/tenants.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionsService } from './subscriptions.service';
+import { WebhookTestController } from './webhook-test.controller';
+import { WebhookTestService } from './webhook-test.service';
+
+@Module({
+  imports: [TenantsModule, WebhooksModule],
+  controllers: [SubscriptionsController, WebhookTestController],
+  providers: [SubscriptionsService, WebhookTestService],
+  exports: [SubscriptionsService],
+})
+export class SubscriptionsModule {}

@@ -1,0 +1,190 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { newId } from '../common/ids';
+import { decodeCursor, Page, pageLimit, toPage } from '../common/pagination';
+import { ConfigService } from '../config/config.service';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma, Subscription } from '../generated/prisma/client';
+import { NOTIFIED_EVENT_TYPES, TaskOutbox, Tx, wantsEvent } from '../tasks/task-outbox';
+import { checkCallbackUrl } from '../webhooks/callback-url-policy';
+import { CreateSubscriptionDto } from './dto/create-subscription.dto';
+import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
+import { SubscriptionResponseDto } from './dto/subscription-response.dto';
+
+export interface CreateSubscriptionResult {
+  /** False when an existing subscription for `(sid, callbackUrl)` was answered. */
+  created: boolean;
+  subscription: SubscriptionResponseDto;
+}
+
+/** States a repeated registration brings back to life: the client clearly wants it again. */
+const REVIVABLE_STATES = ['canceled', 'disabled'];
+
+@Injectable()
+export class SubscriptionsService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly outbox: TaskOutbox,
+    private readonly config: ConfigService,
+  ) {}
+
+  /**
+   * Idempotent on `(tenant, sid, callbackUrl)`. A new subscription makes its
+   * task known to the poller and hears of the task's current state at once.
+   * An existing one is answered as it is; a canceled or disabled one is
+   * revived with the new events, metadata and includePhotoParameters.
+   */
+  async create(tenantId: string, dto: CreateSubscriptionDto): Promise<CreateSubscriptionResult> {
+    const verdict = await checkCallbackUrl(dto.callbackUrl, {
+      allowPrivateNetworks: this.config.env.callbackAllowPrivateNetworks,
+    });
+    if (!verdict.ok) throw new BadRequestException([verdict.reason]);
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.prisma.$transaction((tx) => this.createIn(tx, tenantId, dto));
+      } catch (error) {
+        // a concurrent identical request inserted first: the next round finds its row
+        const race =
+          error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+        if (!race || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  async list(
+    tenantId: string,
+    query: ListSubscriptionsQueryDto,
+  ): Promise<Page<SubscriptionResponseDto>> {
+    const limit = pageLimit(query);
+    const after = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'sub' }) : undefined;
+    const rows = await this.prisma.subscription.findMany({
+      where: {
+        tenantId,
+        ...(query.sid !== undefined ? { sid: query.sid } : {}),
+        ...(query.state !== undefined ? { state: query.state } : {}),
+        ...(after ? { id: { gt: after } } : {}),
+      },
+      orderBy: { id: 'asc' },
+      take: limit + 1,
+    });
+    return toPage(
+      rows,
+      limit,
+      (row) => row.id,
+      (row) => this.toResponse(row),
+    );
+  }
+
+  async get(tenantId: string, id: string): Promise<SubscriptionResponseDto> {
+    return this.toResponse(await this.find(tenantId, id));
+  }
+
+  /**
+   * Cancels the subscription and its pending deliveries. When no active
+   * subscription is left on the task, the task goes idle: nobody is
+   * listening, so UXC is not polled for it any more.
+   */
+  async cancel(tenantId: string, id: string): Promise<SubscriptionResponseDto> {
+    const existing = await this.find(tenantId, id);
+    const row = await this.prisma.$transaction(async (tx) => {
+      // the task row lock orders this against a concurrent subscribe on the same task
+      await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${existing.taskId} FOR UPDATE`;
+      const now = new Date();
+      const canceled = await tx.subscription.update({
+        where: { id: existing.id },
+        data: { state: 'canceled' },
+      });
+      await tx.delivery.updateMany({
+        where: { subscriptionId: existing.id, state: 'pending' },
+        data: { state: 'canceled', completedAt: now, updatedAt: now },
+      });
+      const listeners = await tx.subscription.count({
+        where: { taskId: existing.taskId, state: 'active' },
+      });
+      if (listeners === 0) {
+        await tx.task.updateMany({
+          where: { id: existing.taskId, tracking: 'active' },
+          data: { tracking: 'idle', nextPollAt: null },
+        });
+      }
+      return canceled;
+    });
+    return this.toResponse(row);
+  }
+
+  /** The subscription, if it is this tenant's; a foreign id is as unknown as a missing one. */
+  async find(tenantId: string, id: string): Promise<Subscription> {
+    const row = await this.prisma.subscription.findFirst({ where: { id, tenantId } });
+    if (!row) throw new NotFoundException(`subscription ${id} not found`);
+    return row;
+  }
+
+  private async createIn(
+    tx: Tx,
+    tenantId: string,
+    dto: CreateSubscriptionDto,
+  ): Promise<CreateSubscriptionResult> {
+    const existing = await tx.subscription.findUnique({
+      where: { tenantId_sid_callbackUrl: { tenantId, sid: dto.sid, callbackUrl: dto.callbackUrl } },
+    });
+    if (existing && !REVIVABLE_STATES.includes(existing.state)) {
+      return { created: false, subscription: this.toResponse(existing) };
+    }
+    const task = await this.outbox.track(tx, tenantId, dto.sid);
+    const wanted = {
+      events: dto.events ?? [],
+      metadata: (dto.metadata ?? {}) as Prisma.InputJsonObject,
+      includePhotoParameters: dto.includePhotoParameters ?? false,
+    };
+    const subscription = existing
+      ? await tx.subscription.update({
+          where: { id: existing.id },
+          data: { ...wanted, state: 'active' },
+        })
+      : await tx.subscription.create({
+          data: {
+            id: newId('sub'),
+            tenantId,
+            taskId: task.id,
+            sid: dto.sid,
+            callbackUrl: dto.callbackUrl,
+            ...wanted,
+          },
+        });
+    if (existing) await this.reopenCurrentState(tx, subscription);
+    await this.outbox.enqueueCurrentState(tx, task, subscription);
+    return { created: !existing, subscription: this.toResponse(subscription) };
+  }
+
+  /**
+   * A revived subscription must hear of the current state even if its delivery
+   * was canceled with it; the outbox will not insert that delivery twice.
+   */
+  private async reopenCurrentState(tx: Tx, subscription: Subscription): Promise<void> {
+    const latest = await tx.taskEvent.findFirst({
+      where: { taskId: subscription.taskId, type: { in: [...NOTIFIED_EVENT_TYPES] } },
+      orderBy: { sequence: 'desc' },
+      select: { id: true, type: true },
+    });
+    if (!latest || !wantsEvent(subscription.events, latest.type)) return;
+    const now = new Date();
+    await tx.delivery.updateMany({
+      where: { subscriptionId: subscription.id, eventId: latest.id, state: 'canceled' },
+      data: { state: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now },
+    });
+  }
+
+  private toResponse(row: Subscription): SubscriptionResponseDto {
+    return {
+      id: row.id,
+      sid: row.sid,
+      callbackUrl: row.callbackUrl,
+      events: row.events,
+      metadata: row.metadata as Record<string, unknown>,
+      includePhotoParameters: row.includePhotoParameters,
+      state: row.state,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+}

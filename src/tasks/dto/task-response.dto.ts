@@ -1,0 +1,150 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from '../../common/api-docs';
+import { TASK_STATES } from '../../uxc/task-state';
+
+export const TASK_TRACKINGS = ['active', 'completed', 'expired', 'error', 'idle'] as const;
+
+export class TaskResponseDto {
+  @ApiProperty({ example: EXAMPLE_SID })
+  sid!: string;
+
+  @ApiProperty({
+    enum: TASK_STATES,
+    nullable: true,
+    description: 'lifecycle state; null until UXC was first asked',
+    example: 'succeeded',
+  })
+  state!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'the UXC status code', example: 1 })
+  status!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: '0..1', example: 1 })
+  progress!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 0 })
+  queueNum!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 0 })
+  queueTotal!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, description: 'seconds', example: 66.59 })
+  costTime!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'ok' })
+  message!: string | null;
+
+  @ApiProperty({ nullable: true, type: [String], example: EXAMPLE_OUTPUT_RESULT })
+  outputResult!: unknown;
+
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: true,
+    description: 'the ComfyUI workflow UXC reports: `{info, parameters}`',
+    example: {
+      info: 'ok',
+      parameters: {
+        '2': {
+          class_type: 'CheckpointLoaderSimple',
+          inputs: { ckpt_name: 'POLY_AI_V2.safetensors' },
+        },
+      },
+    },
+  })
+  photoParameters!: unknown;
+
+  @ApiProperty({
+    enum: TASK_TRACKINGS,
+    description:
+      '`active` (polled), `completed` (terminal; polling stopped), `expired` (no terminal state within TASK_TTL), `error` (UXC kept failing beyond UXC_ERROR_GIVE_UP), `idle` (no active subscription left)',
+  })
+  tracking!: string;
+
+  @ApiProperty({ description: 'the sequence of the latest event', example: 4 })
+  sequence!: number;
+
+  @ApiProperty()
+  firstSeenAt!: Date;
+
+  @ApiProperty()
+  updatedAt!: Date;
+
+  @ApiProperty({ type: Date, nullable: true })
+  lastPolledAt!: Date | null;
+
+  @ApiProperty({ type: Date, nullable: true })
+  nextPollAt!: Date | null;
+}
+
+export class TaskPageDto {
+  @ApiProperty({ type: [TaskResponseDto] })
+  items!: TaskResponseDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'pass as `?cursor=` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}
+
+export class TaskEventResponseDto {
+  @ApiProperty({ example: 4 })
+  sequence!: number;
+
+  @ApiProperty({
+    description:
+      'a contract event type, or `uxc.error` for an upstream error (history only, never sent)',
+    example: 'task.succeeded',
+  })
+  type!: string;
+
+  @ApiProperty({ enum: TASK_STATES, nullable: true, example: 'succeeded' })
+  state!: string | null;
+
+  @ApiProperty({ enum: TASK_STATES, nullable: true, example: 'running' })
+  previousState!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 1 })
+  status!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 1 })
+  progress!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 0 })
+  queueNum!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 0 })
+  queueTotal!: number | null;
+
+  @ApiProperty({ type: Number, nullable: true, example: 66.59 })
+  costTime!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'ok' })
+  message!: string | null;
+
+  @ApiProperty({ nullable: true, type: [String], example: EXAMPLE_OUTPUT_RESULT })
+  outputResult!: unknown;
+
+  @ApiProperty({ type: Number, nullable: true, description: "UXC's errNo, on `uxc.error` events" })
+  errNo!: number | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  errMsg!: string | null;
+
+  @ApiProperty()
+  observedAt!: Date;
+}
+
+export class TaskEventPageDto {
+  @ApiProperty({ type: [TaskEventResponseDto] })
+  items!: TaskEventResponseDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'pass as `?cursor=` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}

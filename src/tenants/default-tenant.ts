@@ -1,0 +1,118 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigService } from '../config/config.service';
+import { newId } from '../common/ids';
+import { PrismaService } from '../database/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+import { SIMULATOR_DEFAULT_AK, SIMULATOR_DEFAULT_SK } from '../simulator/simulator.constants';
+import { generateWebhookSecret } from '../webhooks/webhook-signer';
+import { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key';
+import { TenantSecrets } from './tenant-secrets.service';
+
+export const DEFAULT_TENANT_NAME = 'default';
+export const LOCAL_API_KEY_FILE = 'default-api-key';
+
+/**
+ * The key row the environment manages has a fixed id, so a changed
+ * RELAY_API_KEY replaces the old key instead of adding a second one.
+ */
+const ENV_KEY_ID = 'key_relay_api_key';
+const LOCAL_KEY_ID = 'key_local_default';
+
+/**
+ * Creates or updates the `default` tenant at start: from UXC_AK + UXC_SK +
+ * RELAY_API_KEY when set, or, in local mode, against the built-in simulator
+ * with a generated API key kept under DATA_DIR. Idempotent across restarts.
+ */
+@Injectable()
+export class DefaultTenant implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DefaultTenant.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly secrets: TenantSecrets,
+    private readonly config: ConfigService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.ensure();
+  }
+
+  async ensure(): Promise<void> {
+    const { uxcAk, uxcSk, relayApiKey } = this.config.env;
+    if (uxcAk && uxcSk && relayApiKey) {
+      await this.upsert({ ak: uxcAk, sk: uxcSk }, relayApiKey, ENV_KEY_ID);
+      this.logger.log(
+        `tenant "${DEFAULT_TENANT_NAME}" configured from UXC_AK, UXC_SK and RELAY_API_KEY`,
+      );
+    } else if (this.config.localMode) {
+      const apiKey = this.localApiKey();
+      await this.upsert(
+        { ak: SIMULATOR_DEFAULT_AK, sk: SIMULATOR_DEFAULT_SK },
+        apiKey,
+        LOCAL_KEY_ID,
+      );
+      // The one place an API key is ever printed: local mode, on purpose, so a
+      // newcomer can call the API at once. Straight to stdout, not the JSON log.
+      process.stdout.write(
+        `\nuxc-relay local mode: tenant "${DEFAULT_TENANT_NAME}" polls the built-in UXC simulator.\n` +
+          `  API key: ${apiKey}\n` +
+          `  (kept in ${join(this.config.env.dataDir, LOCAL_API_KEY_FILE)})\n` +
+          `  try: curl -H "Authorization: Bearer ${apiKey}" http://localhost:${this.config.env.port}/v1/subscriptions\n\n`,
+      );
+    }
+  }
+
+  private async upsert(
+    credential: { ak: string; sk: string },
+    apiKey: string,
+    keyId: string,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.prisma.$transaction(async (tx) => {
+          const tenant = await tx.tenant.upsert({
+            where: { name: DEFAULT_TENANT_NAME },
+            create: {
+              id: newId('ten'),
+              name: DEFAULT_TENANT_NAME,
+              uxcAk: credential.ak,
+              uxcSkEnc: this.secrets.seal(credential.sk),
+              webhookSecretEnc: this.secrets.seal(generateWebhookSecret()),
+            },
+            update: { uxcAk: credential.ak, uxcSkEnc: this.secrets.seal(credential.sk) },
+          });
+          const hash = hashApiKey(apiKey);
+          // the key may already exist under another id (created by the admin API)
+          await tx.apiKey.deleteMany({ where: { hash, id: { not: keyId } } });
+          await tx.apiKey.upsert({
+            where: { id: keyId },
+            create: { id: keyId, tenantId: tenant.id, hash, prefix: apiKeyPrefix(apiKey) },
+            update: { tenantId: tenant.id, hash, prefix: apiKeyPrefix(apiKey) },
+          });
+        });
+        return;
+      } catch (error) {
+        // another relay process starting at the same moment won the insert: go again
+        const race =
+          error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+        if (!race || attempt >= 2) throw error;
+      }
+    }
+  }
+
+  private localApiKey(): string {
+    const dir = this.config.env.dataDir;
+    const file = join(dir, LOCAL_API_KEY_FILE);
+    if (existsSync(file)) {
+      const key = readFileSync(file, 'utf8').trim();
+      if (key.startsWith(API_KEY_PREFIX) && key.length >= 20) return key;
+      this.logger.warn(`${file} does not hold an API key: writing a new one`);
+    }
+    const key = generateApiKey();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
+}
