@@ -10,6 +10,7 @@ import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PollerModule } from './poller/poller.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
@@ -26,6 +27,7 @@ import { TenantSecretsModule } from './tenants/tenant-secrets.module';
     HealthModule,
     TaskOutboxModule,
     TenantSecretsModule,
+    PollerModule,
     ApiProtectionModule,
     TenantsModule,
     SubscriptionsModule,

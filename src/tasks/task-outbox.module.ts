@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
+import { TaskHistory } from './task-history';
 import { TaskOutbox } from './task-outbox';
 
 @Global()
-@Module({ providers: [TaskOutbox], exports: [TaskOutbox] })
+@Module({ providers: [TaskOutbox, TaskHistory], exports: [TaskOutbox, TaskHistory] })
 export class TaskOutboxModule {}

@@ -1,0 +1,47 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '../config/config.service';
+import { PrismaService } from '../database/prisma.service';
+import { PollerMetrics } from './poller.metrics';
+
+const BATCH = 500;
+
+/**
+ * Deletes tasks that finished more than HISTORY_RETENTION ago; their events,
+ * subscriptions, deliveries and attempts go with them (foreign keys cascade).
+ * In batches, so one run never holds many locks or one long transaction.
+ */
+@Injectable()
+export class HistoryRetentionService {
+  private readonly logger = new Logger(HistoryRetentionService.name);
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly config: ConfigService,
+    private readonly metrics: PollerMetrics,
+  ) {}
+
+  /** Returns how many tasks were deleted. */
+  async purgeHistory(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.config.env.historyRetentionMs);
+    let total = 0;
+    for (;;) {
+      // an idle task (no subscriber left) counts from when it went idle; it is
+      // skipped if a new subscription has just woken it (tracking is active again)
+      const deleted = await this.prisma.$executeRaw`
+        DELETE FROM tasks WHERE id IN (
+          SELECT id FROM tasks
+          WHERE tracking IN ('completed', 'expired', 'error', 'idle')
+            AND COALESCE(finished_at, updated_at) < ${cutoff}
+          LIMIT ${BATCH}
+          FOR UPDATE SKIP LOCKED
+        )`;
+      total += deleted;
+      if (deleted < BATCH) break;
+    }
+    if (total > 0) {
+      this.metrics.purged.inc(total);
+      this.logger.log(`purged ${total} finished task(s) older than ${cutoff.toISOString()}`);
+    }
+    return total;
+  }
+}

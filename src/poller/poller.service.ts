@@ -1,0 +1,331 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '../config/config.service';
+import { Prisma } from '../generated/prisma/client';
+import { LeaseLostError, NewTaskEvent, TaskHistory, TaskLease } from '../tasks/task-history';
+import { TenantSecrets } from '../tenants/tenant-secrets.service';
+import { isTerminal } from '../uxc/task-state';
+import { UxcClient } from '../uxc/uxc.client';
+import { UxcFailure, UxcOutcome } from '../uxc/uxc-outcome';
+import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
+import { Observation, detectChange } from './change-detection';
+import { PollOutcome, PollerMetrics } from './poller.metrics';
+import { ClaimedTask, TaskLeases } from './task-leases';
+
+// Prisma wants a sentinel, not null, to store SQL NULL in a Json column
+const JSON_NULL = Prisma.DbNull;
+
+/**
+ * One poller: claims due tasks, asks UXC once per task, records what changed
+ * and when to ask again. Ticks come from `PollerScheduler`; any number of
+ * pollers (processes) share one database through the leases.
+ */
+@Injectable()
+export class PollerService {
+  private readonly logger = new Logger(PollerService.name);
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private ticking = false;
+  private stopped = false;
+
+  constructor(
+    private readonly config: ConfigService,
+    private readonly leases: TaskLeases,
+    private readonly history: TaskHistory,
+    private readonly uxc: UxcClient,
+    private readonly secrets: TenantSecrets,
+    private readonly metrics: PollerMetrics,
+  ) {}
+
+  get owner(): string {
+    return this.leases.owner;
+  }
+
+  /** How long a claim holds a task before another poller may take it over. */
+  get leaseMs(): number {
+    return this.leases.leaseMs;
+  }
+
+  /** Tasks being polled right now. */
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Claims as many due tasks as there is room for and starts polling them; it
+   * does not wait for the polls. A tick while another is claiming does nothing.
+   */
+  async tick(): Promise<number> {
+    if (this.ticking || this.stopped) return 0;
+    this.ticking = true;
+    try {
+      const room = this.config.env.pollerConcurrency - this.inFlight.size;
+      const claimed = await this.leases.claim(room);
+      for (const task of claimed) this.start(task);
+      return claimed.length;
+    } catch (error) {
+      this.logger.error(`claiming due tasks failed: ${describe(error)}`);
+      return 0;
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Keeps the leases of the polls in flight (a poll may wait for a rate-limit token). */
+  async heartbeat(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    try {
+      await this.leases.extend([...this.inFlight.keys()]);
+    } catch (error) {
+      this.logger.warn(`extending task leases failed: ${describe(error)}`);
+    }
+  }
+
+  /**
+   * Stops claiming, lets the polls in flight finish within `deadlineMs`, then
+   * gives back every lease still held, so another poller need not wait for them
+   * to expire.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopped = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight.values()]),
+      new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs))),
+    ]);
+    clearTimeout(timer);
+    try {
+      const released = await this.leases.releaseAll();
+      if (released > 0) this.logger.log(`released ${released} task lease(s) at shutdown`);
+    } catch (error) {
+      this.logger.warn(`releasing task leases at shutdown failed: ${describe(error)}`);
+    }
+  }
+
+  /** Polls until the polls started so far are done (tests and benchmarks). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private start(task: ClaimedTask): void {
+    const poll = this.poll(task)
+      .then((outcome) => this.metrics.polls.inc({ outcome }))
+      .finally(() => {
+        this.inFlight.delete(task.id);
+        this.metrics.inFlight.set(this.inFlight.size);
+      });
+    this.inFlight.set(task.id, poll);
+    this.metrics.inFlight.set(this.inFlight.size);
+  }
+
+  /** One poll of one claimed task; never throws. */
+  private async poll(task: ClaimedTask): Promise<PollOutcome> {
+    const lease: TaskLease = { taskId: task.id, owner: this.owner };
+    this.metrics.lag.observe(Math.max(0, task.lagMs) / 1000);
+    try {
+      if (!task.hasSubscribers) {
+        const result = await this.leases.idleIfUnsubscribed(task.id, new Date());
+        if (result === 'idle') return 'idle';
+        if (result === 'lost') return 'lease-lost';
+        // a subscription arrived since the claim: poll as usual
+      }
+      const ttlDeadline = new Date(task.trackingSince.getTime() + this.config.env.taskTtlMs);
+      if (Date.now() >= ttlDeadline.getTime()) return await this.expire(task, lease);
+      if (isTerminal(task.state)) {
+        // cannot normally happen (a terminal task is `completed`); never poll it again
+        await this.leases.complete(task.id, { tracking: 'completed', nextPollAt: null });
+        return 'completed';
+      }
+
+      const credential = this.secrets.uxcCredential(task);
+      const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid);
+      return outcome.kind === 'ok'
+        ? await this.observed(task, lease, outcome.data, ttlDeadline)
+        : await this.failed(task, lease, outcome, ttlDeadline);
+    } catch (error) {
+      if (error instanceof LeaseLostError) return 'lease-lost';
+      // e.g. a sealed sk that this ENCRYPTION_KEY cannot open, or the database
+      // gone for a moment: back off as for an upstream error, and say so
+      this.logger.error(`polling sid ${JSON.stringify(task.sid)} failed: ${describe(error)}`);
+      await this.leases
+        .complete(task.id, {
+          nextPollAt: new Date(Date.now() + this.config.env.pollMaxIntervalMs),
+        })
+        .catch(() => undefined);
+      return 'failed';
+    }
+  }
+
+  private cadence(): { intervalMs: number; maxIntervalMs: number } {
+    return {
+      intervalMs: this.config.env.pollIntervalMs,
+      maxIntervalMs: this.config.env.pollMaxIntervalMs,
+    };
+  }
+
+  private async observed(
+    task: ClaimedTask,
+    lease: TaskLease,
+    data: Parameters<typeof detectChange>[1],
+    ttlDeadline: Date,
+  ): Promise<PollOutcome> {
+    const now = new Date();
+    const change = detectChange(task, data, this.config.env.uxcStatusMap);
+    const { observation } = change;
+    const recovered = { errorSince: null, consecutiveErrors: 0 };
+    const next = nextPollAt(
+      now,
+      pollDelay(observation.state, observation.queueNum, this.cadence()),
+      [ttlDeadline],
+    );
+    if (!change.changed) {
+      const held = await this.leases.complete(task.id, {
+        lastPolledAt: now,
+        nextPollAt: next,
+        ...recovered,
+      });
+      return held ? 'unchanged' : 'lease-lost';
+    }
+
+    const terminal = isTerminal(observation.state);
+    await this.history.append(
+      lease,
+      {
+        type: change.type,
+        ...eventFields(observation),
+        previousState: task.state,
+        previousStatus: task.status,
+        observedAt: now,
+      },
+      {
+        ...taskFields(observation),
+        updatedAt: now,
+        lastPolledAt: now,
+        nextPollAt: terminal ? null : next,
+        ...(terminal ? { tracking: 'completed', finishedAt: now } : {}),
+        ...recovered,
+        lockedBy: null,
+        lockedUntil: null,
+      },
+    );
+    return terminal ? 'completed' : 'changed';
+  }
+
+  private async failed(
+    task: ClaimedTask,
+    lease: TaskLease,
+    outcome: UxcFailure,
+    ttlDeadline: Date,
+  ): Promise<PollOutcome> {
+    const now = new Date();
+    const errNo = outcome.kind === 'upstream-error' ? outcome.errNo : null;
+    const errMsg =
+      outcome.kind === 'upstream-error' ? outcome.errMsg : `${outcome.reason}: ${outcome.message}`;
+    const errorSince = task.errorSince ?? now;
+    const consecutiveErrors = task.consecutiveErrors + 1;
+    const giveUpAt = new Date(errorSince.getTime() + this.config.env.uxcErrorGiveUpMs);
+    const errorState = { errorSince, consecutiveErrors, lastErrNo: errNo, lastErrMsg: errMsg };
+    const kind: PollOutcome = outcome.kind;
+
+    if (now >= giveUpAt) {
+      await this.history.append(
+        lease,
+        { type: 'task.error', ...currentFields(task), errNo, errMsg, observedAt: now },
+        {
+          ...errorState,
+          tracking: 'error',
+          finishedAt: now,
+          updatedAt: now,
+          lastPolledAt: now,
+          nextPollAt: null,
+          lockedBy: null,
+          lockedUntil: null,
+        },
+      );
+      this.logger.warn(
+        `sid ${JSON.stringify(task.sid)}: UXC kept failing since ${errorSince.toISOString()}; tracking is now error (${errMsg})`,
+      );
+      return 'gave-up';
+    }
+
+    const delay = errorBackoffDelay(consecutiveErrors, {
+      ...this.cadence(),
+      retryAfterMs: outcome.retryAfterMs,
+    });
+    const next = nextPollAt(now, delay, [ttlDeadline, giveUpAt]);
+    // one history row per run of the same error, not one per failed poll
+    const newRun =
+      task.consecutiveErrors === 0 || task.lastErrNo !== errNo || task.lastErrMsg !== errMsg;
+    if (!newRun) {
+      const held = await this.leases.complete(task.id, {
+        ...errorState,
+        lastPolledAt: now,
+        nextPollAt: next,
+      });
+      return held ? kind : 'lease-lost';
+    }
+    await this.history.append(
+      lease,
+      { type: 'uxc.error', state: task.state, status: task.status, errNo, errMsg, observedAt: now },
+      { ...errorState, lastPolledAt: now, nextPollAt: next, lockedBy: null, lockedUntil: null },
+    );
+    return kind;
+  }
+
+  private async expire(task: ClaimedTask, lease: TaskLease): Promise<PollOutcome> {
+    const now = new Date();
+    await this.history.append(
+      lease,
+      { type: 'task.expired', ...currentFields(task), observedAt: now },
+      {
+        tracking: 'expired',
+        finishedAt: now,
+        updatedAt: now,
+        nextPollAt: null,
+        lockedBy: null,
+        lockedUntil: null,
+      },
+    );
+    return 'expired';
+  }
+}
+
+function eventFields(observation: Observation): Omit<NewTaskEvent, 'type' | 'observedAt'> {
+  return {
+    state: observation.state,
+    status: observation.status,
+    progress: observation.progress,
+    queueNum: observation.queueNum,
+    queueTotal: observation.queueTotal,
+    costTime: observation.costTime,
+    message: observation.message,
+    outputResult: observation.outputResult ?? JSON_NULL,
+  };
+}
+
+function taskFields(observation: Observation): Prisma.TaskUncheckedUpdateInput {
+  return {
+    ...eventFields(observation),
+    photoParameters: (observation.photoParameters as Prisma.InputJsonObject | null) ?? JSON_NULL,
+    podIp: observation.podIp,
+    podPort: observation.podPort,
+  };
+}
+
+/** A tracking event (expired, error) carries the task as it stands, state unchanged. */
+function currentFields(task: ClaimedTask): Omit<NewTaskEvent, 'type' | 'observedAt'> {
+  return {
+    state: task.state,
+    status: task.status,
+    previousState: task.state,
+    previousStatus: task.status,
+    progress: task.progress,
+    queueNum: task.queueNum,
+    queueTotal: task.queueTotal,
+    costTime: task.costTime,
+    message: task.message,
+    outputResult: (task.outputResult as Prisma.InputJsonValue | null) ?? JSON_NULL,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

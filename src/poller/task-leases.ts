@@ -1,0 +1,132 @@
+import { PrismaService } from '../database/prisma.service';
+import { Prisma } from '../generated/prisma/client';
+
+/** A task as claimed for one poll: what the poll compares with, and whom to ask as. */
+export interface ClaimedTask {
+  id: string;
+  tenantId: string;
+  sid: string;
+  state: string | null;
+  status: number | null;
+  progress: number | null;
+  queueNum: number | null;
+  queueTotal: number | null;
+  costTime: number | null;
+  message: string | null;
+  outputResult: unknown;
+  trackingSince: Date;
+  errorSince: Date | null;
+  consecutiveErrors: number;
+  lastErrNo: number | null;
+  lastErrMsg: string | null;
+  uxcAk: string;
+  uxcSkEnc: string;
+  /** Whether any subscription still waits on the task. */
+  hasSubscribers: boolean;
+  /** How late the poll is: claim time minus `next_poll_at`, in milliseconds. */
+  lagMs: number;
+}
+
+/**
+ * Leases on `tasks` rows, so any number of pollers on one database share the
+ * due tasks and none polls a task another is polling. A lease is
+ * `locked_by` + `locked_until`; one that expired (its poller died) is taken
+ * over at the next claim.
+ */
+export class TaskLeases {
+  constructor(
+    private readonly prisma: PrismaService,
+    readonly owner: string,
+    readonly leaseMs: number,
+  ) {}
+
+  /** Claims up to `limit` due tasks, the longest overdue first, in one statement. */
+  async claim(limit: number): Promise<ClaimedTask[]> {
+    if (limit <= 0) return [];
+    return this.prisma.$queryRaw<ClaimedTask[]>`
+      WITH next AS (
+        SELECT id FROM tasks
+        WHERE tracking = 'active'
+          AND next_poll_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY next_poll_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE tasks t
+      SET locked_by = ${this.owner},
+          locked_until = now() + ${this.leaseMs} * interval '1 millisecond'
+      FROM next, tenants ten
+      WHERE t.id = next.id AND ten.id = t.tenant_id
+      RETURNING
+        t.id, t.tenant_id AS "tenantId", t.sid, t.state, t.status, t.progress,
+        t.queue_num AS "queueNum", t.queue_total AS "queueTotal", t.cost_time AS "costTime",
+        t.message, t.output_result AS "outputResult", t.tracking_since AS "trackingSince",
+        t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
+        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg",
+        ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
+        EXISTS (
+          SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
+        ) AS "hasSubscribers",
+        (extract(epoch FROM now() - t.next_poll_at) * 1000)::float8 AS "lagMs"`;
+  }
+
+  /**
+   * Pushes the leases of tasks still being polled further out: a poll waiting
+   * for its credential's rate-limit token must not lose its task to another
+   * poller while it waits.
+   */
+  async extend(taskIds: string[]): Promise<number> {
+    if (taskIds.length === 0) return 0;
+    return this.prisma.$executeRaw`
+      UPDATE tasks SET locked_until = now() + ${this.leaseMs} * interval '1 millisecond'
+      WHERE locked_by = ${this.owner} AND id = ANY(${taskIds}::text[])`;
+  }
+
+  /**
+   * Applies `changes` and gives the task back, if this poller still holds it.
+   * Returns false when the lease was lost (nothing is written then).
+   */
+  async complete(taskId: string, changes: Prisma.TaskUpdateManyMutationInput): Promise<boolean> {
+    const { count } = await this.prisma.task.updateMany({
+      where: { id: taskId, lockedBy: this.owner },
+      data: { ...changes, lockedBy: null, lockedUntil: null },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Stops polling a task whose last subscription is gone. The subscription
+   * check runs after the task row is locked: a subscription created meanwhile
+   * (which locks the row too, through `TaskOutbox.track`) is either seen here,
+   * or wakes the task after this commits.
+   */
+  async idleIfUnsubscribed(taskId: string, now: Date): Promise<'idle' | 'subscribed' | 'lost'> {
+    return this.prisma.$transaction(async (tx) => {
+      const held = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM tasks WHERE id = ${taskId} AND locked_by = ${this.owner} FOR UPDATE`;
+      if (held.length === 0) return 'lost';
+      const active = await tx.subscription.count({ where: { taskId, state: 'active' } });
+      await tx.task.update({
+        where: { id: taskId },
+        data:
+          active > 0
+            ? { lockedBy: null, lockedUntil: null }
+            : {
+                tracking: 'idle',
+                nextPollAt: null,
+                updatedAt: now,
+                lockedBy: null,
+                lockedUntil: null,
+              },
+      });
+      return active > 0 ? 'subscribed' : 'idle';
+    });
+  }
+
+  /** Gives back every task this poller still holds (at shutdown). */
+  async releaseAll(): Promise<number> {
+    return this.prisma.$executeRaw`
+      UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE locked_by = ${this.owner}`;
+  }
+}

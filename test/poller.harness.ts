@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Task, TaskEvent } from '../src/generated/prisma/client';
+import { SimulatorServer, startSimulatorServer } from '../src/simulator/simulator-server';
+import { SimulatorStep } from '../src/simulator/task-lifecycle';
+import { TestApp, createTestApp } from './support/app';
+import { createTestDatabase } from './support/database';
+import { TenantFixture, createTenant } from './support/factories';
+
+/** Shared by the poller's e2e specs: a relay polling a simulator over loopback HTTP. */
+
+export const FIXTURE = JSON.parse(
+  readFileSync(join(__dirname, 'fixtures/uxc/task-get.success.json'), 'utf8'),
+) as { data: Record<string, unknown> & { sid: string; outputResult: string[] } };
+
+/** Fast cadence: a running task every 100 ms, the slowest 1 s. */
+export const FAST_POLLER = {
+  POLLER_ENABLED: 'true',
+  POLL_INTERVAL_MS: '100',
+  POLL_MAX_INTERVAL_MS: '1000',
+  UXC_TIMEOUT_MS: '500',
+};
+
+export const queued = (queueNum: number): SimulatorStep => ({
+  data: { status: 100, progress: 0, queueNum, queueTotal: 9, message: 'queued' },
+});
+export const running = (progress: number): SimulatorStep => ({
+  data: { status: 200, progress, queueNum: 0, queueTotal: 0, message: 'running' },
+});
+
+export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+/** Waits until `probe` answers something truthy; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export interface PollerWorld {
+  sim: SimulatorServer;
+  relay: TestApp;
+  tenant: TenantFixture;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** A fresh database, a simulator that knows the tenant's credential, and a polling relay. */
+export async function startPollerWorld(env: Record<string, string> = {}): Promise<PollerWorld> {
+  const databaseUrl = await createTestDatabase();
+  const sim = await startSimulatorServer({ failSidPattern: null });
+  const relay = await createTestApp(databaseUrl, {
+    UXC_BASE_URL: sim.url,
+    ...FAST_POLLER,
+    ...env,
+  });
+  const tenant = await createTenant(relay);
+  sim.simulator.addCredential({ ak: tenant.uxcAk, sk: tenant.uxcSk });
+  return {
+    sim,
+    relay,
+    tenant,
+    databaseUrl,
+    close: async () => {
+      await relay.close();
+      await sim.close();
+    },
+  };
+}
+
+export async function taskOf(relay: TestApp, tenantId: string, sid: string): Promise<Task> {
+  return relay.prisma.task.findUniqueOrThrow({ where: { tenantId_sid: { tenantId, sid } } });
+}
+
+export async function eventsOf(relay: TestApp, taskId: string): Promise<TaskEvent[]> {
+  return relay.prisma.taskEvent.findMany({ where: { taskId }, orderBy: { sequence: 'asc' } });
+}
+
+/** Waits until the task's history holds `count` rows; returns them. */
+export function waitForEvents(
+  relay: TestApp,
+  tenantId: string,
+  sid: string,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<TaskEvent[]> {
+  return waitFor(
+    `${count} events of ${sid}`,
+    async () => {
+      const task = await relay.prisma.task.findUnique({
+        where: { tenantId_sid: { tenantId, sid } },
+      });
+      if (!task) return undefined;
+      const events = await eventsOf(relay, task.id);
+      return events.length >= count ? events : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** Times (ms) of the calls the simulator received for `sid`. */
+export function callTimes(sim: SimulatorServer, sid: string): number[] {
+  return sim.simulator
+    .calls()
+    .filter((call) => call.sid === sid)
+    .map((call) => call.at);
+}
+
+export function gaps(times: number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]);
+}
