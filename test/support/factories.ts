@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../src/common/ids';
-import { Subscription, Tenant } from '../../src/generated/prisma/client';
+import { Subscription, TaskEvent, Tenant } from '../../src/generated/prisma/client';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/tenants/api-key';
 import { SecretBox } from '../../src/tenants/secret-box';
 import { TaskOutbox } from '../../src/tasks/task-outbox';
@@ -69,5 +69,66 @@ export async function createSubscription(
     });
     await outbox.enqueueCurrentState(tx, task, subscription);
     return subscription;
+  });
+}
+
+/**
+ * One observed change of a task, written as the poller writes it: the event,
+ * the task's new state, and the deliveries of interested subscriptions, in
+ * one transaction.
+ */
+export async function appendTaskEvent(
+  relay: TestApp,
+  tenant: Tenant,
+  sid: string,
+  change: {
+    type: string;
+    state?: string;
+    status?: number;
+    progress?: number;
+    message?: string;
+    outputResult?: string[];
+    errNo?: number;
+    errMsg?: string;
+    tracking?: string;
+  },
+): Promise<TaskEvent> {
+  const outbox = relay.app.get(TaskOutbox);
+  return relay.prisma.$transaction(async (tx) => {
+    const before = await tx.task.update({
+      where: { tenantId_sid: { tenantId: tenant.id, sid } },
+      data: { sequence: { increment: 1 } },
+    });
+    const event = await tx.taskEvent.create({
+      data: {
+        taskId: before.id,
+        sequence: before.sequence,
+        type: change.type,
+        state: change.state ?? before.state,
+        status: change.status ?? before.status,
+        previousState: before.state,
+        previousStatus: before.status,
+        progress: change.progress ?? before.progress,
+        message: change.message ?? before.message,
+        outputResult: change.outputResult ?? undefined,
+        errNo: change.errNo,
+        errMsg: change.errMsg,
+      },
+    });
+    const task = await tx.task.update({
+      where: { id: before.id },
+      data: {
+        state: event.state,
+        status: event.status,
+        progress: event.progress,
+        message: event.message,
+        outputResult: change.outputResult ?? undefined,
+        tracking: change.tracking ?? before.tracking,
+        lastPolledAt: new Date(),
+        updatedAt: new Date(),
+      },
+    });
+    await outbox.enqueueForEvent(tx, task, event);
+    return event;
   });
 }
