@@ -7,12 +7,13 @@ import { createValidationPipe } from './common/validation';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
+import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { PollerModule } from './poller/poller.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
+import { PollerModule } from './poller/poller.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TenantSecretsModule } from './tenants/tenant-secrets.module';
@@ -27,12 +28,13 @@ import { TenantSecretsModule } from './tenants/tenant-secrets.module';
     HealthModule,
     TaskOutboxModule,
     TenantSecretsModule,
-    PollerModule,
     ApiProtectionModule,
     TenantsModule,
     SubscriptionsModule,
     TasksModule,
     DeliveriesModule,
+    PollerModule,
+    DispatcherModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

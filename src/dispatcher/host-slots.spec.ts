@@ -1,0 +1,29 @@
+import { HostSlots, hostKey } from './host-slots';
+
+describe('hostKey', () => {
+  it('is the lowercased authority, port included, credentials left out', () => {
+    expect(hostKey('https://Example.COM/hook?a=1')).toBe('example.com');
+    expect(hostKey('http://127.0.0.1:4200/uxc')).toBe('127.0.0.1:4200');
+    expect(hostKey('https://user:pw@hooks.example.com:8443#x')).toBe('hooks.example.com:8443');
+    expect(hostKey('http://[::1]:80/')).toBe('[::1]:80');
+  });
+
+  it('tells ports of one host apart', () => {
+    expect(hostKey('http://a.test:1/')).not.toBe(hostKey('http://a.test:2/'));
+  });
+});
+
+describe('HostSlots', () => {
+  it('counts requests per host and reports saturated hosts', () => {
+    const slots = new HostSlots(2);
+    slots.acquire('a');
+    slots.acquire('a');
+    slots.acquire('b');
+    expect(slots.inFlight('a')).toBe(2);
+    expect(slots.snapshot()).toEqual({ hosts: ['a', 'b'], counts: [2, 1], saturated: ['a'] });
+    slots.release('a');
+    slots.release('b');
+    expect(slots.snapshot()).toEqual({ hosts: ['a'], counts: [1], saturated: [] });
+    expect(slots.inFlight('b')).toBe(0);
+  });
+});
