@@ -3,9 +3,9 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { ConfigService } from '../config/config.service';
 import { ApiThrottleGuard } from './api-throttle.guard';
-import { ForbiddenKeysMiddleware } from './forbidden-keys.middleware';
+import { RequestBodyMiddleware } from './request-body.middleware';
 
-/** Protections every API route shares: per-key rate limiting and prototype-key refusal. */
+/** Protections every API route shares: per-key rate limiting and request body shape checks. */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
@@ -20,6 +20,6 @@ import { ForbiddenKeysMiddleware } from './forbidden-keys.middleware';
 })
 export class ApiProtectionModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ForbiddenKeysMiddleware).forRoutes('*path');
+    consumer.apply(RequestBodyMiddleware).forRoutes('*path');
   }
 }

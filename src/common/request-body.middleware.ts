@@ -21,19 +21,23 @@ export function findForbiddenKey(value: unknown, path = ''): string | undefined 
 }
 
 /**
- * Refuses JSON bodies that carry `__proto__`, `constructor` or `prototype`
- * keys at any depth, before anything copies them: class-transformer would
- * otherwise drop some silently and crash on others (a 500 instead of a 400).
+ * Checks a JSON body before anything copies it: it must be an object (every
+ * route takes one), without `__proto__`, `constructor` or `prototype` keys at
+ * any depth. class-transformer would otherwise drop some of those keys
+ * silently and crash on others (a 500 instead of a 400).
  */
 @Injectable()
-export class ForbiddenKeysMiddleware implements NestMiddleware {
+export class RequestBodyMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    const found = findForbiddenKey(req.body);
-    if (!found) return next();
-    res.status(400).json({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: [`${found}: the key "${found.split('.').pop()}" is not allowed`],
-    });
+    const problem = Array.isArray(req.body)
+      ? 'request body must be a JSON object, not an array'
+      : forbiddenKeyProblem(req.body);
+    if (!problem) return next();
+    res.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
   }
+}
+
+function forbiddenKeyProblem(body: unknown): string | undefined {
+  const found = findForbiddenKey(body);
+  return found && `${found}: the key "${found.split('.').pop()}" is not allowed`;
 }

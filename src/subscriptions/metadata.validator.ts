@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { findForbiddenKey } from '../common/forbidden-keys.middleware';
+import { findForbiddenKey } from '../common/request-body.middleware';
 
 export const METADATA_MAX_BYTES = 4096;
 

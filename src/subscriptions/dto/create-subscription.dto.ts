@@ -7,11 +7,15 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsOptional,
   IsString,
   Length,
   MaxLength,
+  ValidateIf,
 } from 'class-validator';
+
+/** Optional, but `null` is a wrong value rather than an absent one. */
+const Optional = (): PropertyDecorator =>
+  ValidateIf((_object: object, value: unknown) => value !== undefined);
 import { EXAMPLE_CALLBACK_URL, EXAMPLE_SID } from '../../common/api-docs';
 import { MAX_CALLBACK_URL_LENGTH } from '../../webhooks/callback-url-policy';
 import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
@@ -49,7 +53,7 @@ export class CreateSubscriptionDto {
     minItems: 1,
     example: ['task.succeeded', 'task.failed'],
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(TASK_EVENT_TYPES.length)
@@ -66,7 +70,7 @@ export class CreateSubscriptionDto {
     additionalProperties: true,
     example: { orderId: 'ord_1234', userId: 42 },
   })
-  @IsOptional()
+  @Optional()
   // the raw value: class-transformer must not copy (and mangle) arbitrary JSON
   @Transform(({ obj }: { obj: Record<string, unknown> }) => obj.metadata, { toClassOnly: true })
   @IsSubscriptionMetadata()
@@ -76,7 +80,7 @@ export class CreateSubscriptionDto {
     description: "add the task's `photoParameters` (the ComfyUI workflow, large) to webhooks",
     default: false,
   })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   includePhotoParameters?: boolean;
 }
