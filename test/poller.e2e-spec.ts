@@ -193,68 +193,77 @@ describe('poller ⇄ UXC simulator', () => {
     );
   });
 
-  it.each([
+  const FAULTS = [
     ['errNo 3002', { kind: 'errNo', errNo: 3002, errMsg: 'invalid ak or sk' }, 3002],
     ['errNo 3103', { kind: 'errNo', errNo: 3103, errMsg: 'task busy' }, 3103],
     ['errNo 5000', { kind: 'errNo', errNo: 5000, errMsg: 'internal error' }, 5000],
     ['an HTML 502', { kind: 'http-error', status: 502 }, null],
     ['truncated JSON', { kind: 'truncated-json' }, null],
     ['a hang', { kind: 'hang', ms: 3000 }, null],
-  ] as const)(
-    'backs off on %s and recovers, with no state event for it',
-    async (name, fault, errNo) => {
-      const { sim, relay, tenant } = world;
-      const sid = `BT|fault ${name}`;
-      sim.simulator.scriptTask({ sid, mode: 'manual', steps: [running(0.1), running(0.6)] });
-      await createSubscription(relay, tenant.tenant, { sid, callbackUrl: `${HOOK}/faults` });
-      await waitForEvents(relay, tenant.tenant.id, sid, 1);
+  ] as const;
 
-      sim.simulator.addFault({ ...fault, sid, count: 4 });
-      const faultedFrom = Date.now();
-      await waitFor(
-        `4 faulted calls of ${sid}`,
-        async () =>
-          sim.simulator
-            .calls()
-            .filter((c) => c.sid === sid && c.at >= faultedFrom && c.answer.startsWith('fault:'))
-            .length >= 4,
-      );
-      const during = await taskOf(relay, tenant.tenant.id, sid);
-      expect(during.tracking).toBe('active');
-      expect(during.errorSince).not.toBeNull();
-      expect(during.lastErrNo).toBe(errNo);
+  it('backs off on every simulator fault and recovers, with no state event for the fault', async () => {
+    // all six at once, each on its own sid: the loop must survive them together
+    await Promise.all(FAULTS.map(([name, fault, errNo]) => exerciseFault(name, fault, errNo)));
+  });
 
-      // the first calls after the fault began were spaced further and further apart
-      const faulted = callTimes(sim, sid).filter((at) => at >= faultedFrom);
-      const spacing = gaps(faulted.slice(0, 4));
-      expect(spacing[2]).toBeGreaterThanOrEqual(200);
-      expect(spacing[2]).toBeGreaterThan(spacing[0]);
+  async function exerciseFault(
+    name: string,
+    fault: (typeof FAULTS)[number][1],
+    errNo: number | null,
+  ): Promise<void> {
+    const { sim, relay, tenant } = world;
+    const sid = `BT|fault ${name}`;
+    sim.simulator.scriptTask({ sid, mode: 'manual', steps: [running(0.1), running(0.6)] });
+    await createSubscription(relay, tenant.tenant, { sid, callbackUrl: `${HOOK}/faults` });
+    await waitForEvents(relay, tenant.tenant.id, sid, 1);
 
-      // recovery: the next answer is good again, and a change after it is an event as usual
-      await waitFor('recovery', async () => {
-        const task = await taskOf(relay, tenant.tenant.id, sid);
-        return task.consecutiveErrors === 0 && task.errorSince === null;
-      });
-      sim.simulator.advance(sid);
-      const events = await waitForEvents(relay, tenant.tenant.id, sid, 3);
+    sim.simulator.addFault({ ...fault, sid, count: 4 });
+    const faultedFrom = Date.now();
+    await waitFor(
+      `4 faulted calls of ${sid}`,
+      async () =>
+        sim.simulator
+          .calls()
+          .filter((c) => c.sid === sid && c.at >= faultedFrom && c.answer.startsWith('fault:'))
+          .length >= 4,
+    );
+    const during = await taskOf(relay, tenant.tenant.id, sid);
+    expect(during.tracking).toBe('active');
+    expect(during.errorSince).not.toBeNull();
+    expect(during.lastErrNo).toBe(errNo);
 
-      expect(events.map((e) => [e.sequence, e.type])).toEqual([
-        [1, 'task.running'],
-        [2, 'uxc.error'],
-        [3, 'task.progress'],
-      ]);
-      expect(events[1].errNo).toBe(errNo);
-      if (fault.kind === 'errNo') expect(events[1].errMsg).toBe(fault.errMsg);
-      else expect(events[1].errMsg).toMatch(/^(http-status|bad-body|timeout): /);
-      expect(events[2]).toMatchObject({ state: 'running', progress: 0.6 });
+    // backing off: after the third error in a row the wait is at least twice the interval
+    // (a running task is otherwise polled every 100 ms)
+    const faulted = callTimes(sim, sid).filter((at) => at >= faultedFrom);
+    const spacing = gaps(faulted.slice(0, 4));
+    expect(Math.min(...spacing)).toBeGreaterThanOrEqual(100);
+    expect(spacing[2]).toBeGreaterThanOrEqual(200);
 
+    // recovery: the next answer is good again, and a change after it is an event as usual
+    await waitFor('recovery', async () => {
       const task = await taskOf(relay, tenant.tenant.id, sid);
-      const delivered = await relay.prisma.delivery.findMany({ where: { taskId: task.id } });
-      expect(delivered.map((d) => d.eventType).sort()).toEqual(['task.progress', 'task.running']);
-      // nothing in the logs carries the secret key, even for the credential error
-      expect(relay.logs.text).not.toContain(tenant.uxcSk);
-    },
-  );
+      return task.consecutiveErrors === 0 && task.errorSince === null;
+    });
+    sim.simulator.advance(sid);
+    const events = await waitForEvents(relay, tenant.tenant.id, sid, 3);
+
+    expect(events.map((e) => [e.sequence, e.type])).toEqual([
+      [1, 'task.running'],
+      [2, 'uxc.error'],
+      [3, 'task.progress'],
+    ]);
+    expect(events[1].errNo).toBe(errNo);
+    if (fault.kind === 'errNo') expect(events[1].errMsg).toBe(fault.errMsg);
+    else expect(events[1].errMsg).toMatch(/^(http-status|bad-body|timeout): /);
+    expect(events[2]).toMatchObject({ state: 'running', progress: 0.6 });
+
+    const task = await taskOf(relay, tenant.tenant.id, sid);
+    const delivered = await relay.prisma.delivery.findMany({ where: { taskId: task.id } });
+    expect(delivered.map((d) => d.eventType).sort()).toEqual(['task.progress', 'task.running']);
+    // nothing in the logs carries the secret key, even for the credential error
+    expect(relay.logs.text).not.toContain(tenant.uxcSk);
+  }
 });
 
 describe('poller: when polling stops', () => {

@@ -25,6 +25,8 @@ export class PollerService {
   private readonly inFlight = new Map<string, Promise<void>>();
   private ticking = false;
   private stopped = false;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAtMs = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly config: ConfigService,
@@ -86,6 +88,7 @@ export class PollerService {
    */
   async stop(deadlineMs: number): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.wakeTimer);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()]),
@@ -103,6 +106,28 @@ export class PollerService {
   /** Polls until the polls started so far are done (tests and benchmarks). */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /**
+   * Ticks once more when the earliest task this poller has just scheduled falls
+   * due, so a running task is polled every POLL_INTERVAL_MS rather than at the
+   * next regular tick after it; the regular ticks still find everything else.
+   */
+  private wakeAt(at: Date | null): void {
+    if (at === null || this.stopped) return;
+    const ms = at.getTime();
+    if (this.wakeTimer && ms >= this.wakeAtMs) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAtMs = ms;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAtMs = Number.POSITIVE_INFINITY;
+        void this.tick();
+      },
+      Math.max(0, ms - Date.now()) + 2,
+    );
+    this.wakeTimer.unref();
   }
 
   private start(task: ClaimedTask): void {
@@ -182,6 +207,7 @@ export class PollerService {
         nextPollAt: next,
         ...recovered,
       });
+      if (held) this.wakeAt(next);
       return held ? 'unchanged' : 'lease-lost';
     }
 
@@ -206,6 +232,7 @@ export class PollerService {
         lockedUntil: null,
       },
     );
+    if (!terminal) this.wakeAt(next);
     return terminal ? 'completed' : 'changed';
   }
 
@@ -260,6 +287,7 @@ export class PollerService {
         lastPolledAt: now,
         nextPollAt: next,
       });
+      if (held) this.wakeAt(next);
       return held ? kind : 'lease-lost';
     }
     await this.history.append(
@@ -267,6 +295,7 @@ export class PollerService {
       { type: 'uxc.error', state: task.state, status: task.status, errNo, errMsg, observedAt: now },
       { ...errorState, lastPolledAt: now, nextPollAt: next, lockedBy: null, lockedUntil: null },
     );
+    this.wakeAt(next);
     return kind;
   }
 
