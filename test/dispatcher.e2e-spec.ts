@@ -77,6 +77,14 @@ describe('dispatcher', () => {
     });
   }
 
+  async function redeliver(s: Setup, deliveryId: string): Promise<number> {
+    const answer = await fetch(`${s.relay.url}/v1/deliveries/${deliveryId}/redeliver`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.fixture.apiKey}` },
+    });
+    return answer.status;
+  }
+
   const deliveriesOf = (relay: TestApp, subscriptionId: string) =>
     relay.prisma.delivery.findMany({
       where: { subscriptionId },
@@ -171,11 +179,7 @@ describe('dispatcher', () => {
     expect(b - a).toBeGreaterThanOrEqual(150);
     expect(c - b).toBeGreaterThanOrEqual(150);
 
-    // a redelivery, as POST /v1/deliveries/:id/redeliver leaves the row
-    await s.relay.prisma.delivery.update({
-      where: { id: delivery.id },
-      data: { state: 'pending', nextAttemptAt: new Date(), completedAt: null },
-    });
+    expect(await redeliver(s, delivery.id)).toBe(202);
     await s.receiver.waitForCount(4);
     expect(s.receiver.requests[3].webhookId).toBe(delivery.id);
     expect(s.receiver.requests[3].body).toBe(s.receiver.requests[0].body);
@@ -197,11 +201,16 @@ describe('dispatcher', () => {
     });
     await sleep(500);
     expect(s.receiver.requests).toHaveLength(4);
+    // a failed delivery is no longer pending, so the next event is not held behind it
+    s.receiver.setAnswer({});
+    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await s.receiver.waitForCount(5);
+    expect((s.receiver.requests[4].json as { type: string }).type).toBe('task.running');
   });
 
   it('disables the subscription on 410 Gone and sends nothing more', async () => {
     const s = await setup();
-    s.receiver.script({ status: 410 });
+    s.receiver.setAnswer({ status: 410 });
     const sub = await subscribe(s, 'BT|gone', '/gone');
     await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
@@ -216,6 +225,17 @@ describe('dispatcher', () => {
     const rows = await deliveriesOf(s.relay, sub.id);
     expect(rows.map((d) => d.state)).toEqual(['failed']);
     expect(rows[0].attemptLog.map((a) => a.statusCode)).toEqual([410]);
+
+    // asked by hand, it is tried once more, and a second 410 leaves it disabled
+    expect(await redeliver(s, rows[0].id)).toBe(202);
+    await s.receiver.waitForCount(2);
+    expect(s.receiver.requests[1].webhookId).toBe(rows[0].id);
+    await eventually(async () => {
+      const [row] = await deliveriesOf(s.relay, sub.id);
+      return row.state === 'failed' && row.attemptLog.length === 2;
+    });
+    const after = await s.relay.prisma.subscription.findUniqueOrThrow({ where: { id: sub.id } });
+    expect(after.state).toBe('disabled');
   });
 
   it('cancels pending deliveries of a subscription that answered 410', async () => {

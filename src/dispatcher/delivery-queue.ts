@@ -79,7 +79,9 @@ export class DeliveryQueue {
    * same subscription is pending or another of it in flight (so events arrive
    * in sequence order, one at a time). Fresh deliveries go before retries,
    * and no host gets more than `perHost` requests in flight from here.
-   * `done` subscriptions are included so that a redelivery by hand is sent.
+   * `done` and `disabled` subscriptions are included so that a redelivery by
+   * hand is sent: nothing else leaves one of theirs pending (a 410 cancels the
+   * rest, and the outbox enqueues for active subscriptions only).
    */
   async claim(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     if (request.limit <= 0) return [];
@@ -95,7 +97,7 @@ export class DeliveryQueue {
         WHERE d.state = 'pending'
           AND d.next_attempt_at <= now()
           AND (d.locked_until IS NULL OR d.locked_until < now())
-          AND s.state IN ('active', 'done')
+          AND s.state IN ('active', 'done', 'disabled')
           AND NOT EXISTS (
             SELECT 1 FROM deliveries e
             WHERE e.subscription_id = d.subscription_id
