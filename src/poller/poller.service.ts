@@ -10,6 +10,7 @@ import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
 import { Observation, detectChange } from './change-detection';
 import { PollOutcome, PollerMetrics } from './poller.metrics';
 import { ClaimedTask, TaskLeases } from './task-leases';
+import { WakeSchedule } from './wake-schedule';
 
 // Prisma wants a sentinel, not null, to store SQL NULL in a Json column
 const JSON_NULL = Prisma.DbNull;
@@ -24,9 +25,9 @@ export class PollerService {
   private readonly logger = new Logger(PollerService.name);
   private readonly inFlight = new Map<string, Promise<void>>();
   private ticking = false;
+  private tickAgain = false;
   private stopped = false;
-  private wakeTimer: NodeJS.Timeout | undefined;
-  private wakeAtMs = Number.POSITIVE_INFINITY;
+  private readonly wakeUps = new WakeSchedule(() => void this.tick());
 
   constructor(
     private readonly config: ConfigService,
@@ -53,10 +54,15 @@ export class PollerService {
 
   /**
    * Claims as many due tasks as there is room for and starts polling them; it
-   * does not wait for the polls. A tick while another is claiming does nothing.
+   * does not wait for the polls. A tick while another is claiming is not
+   * started twice: it runs once more when the current one is done.
    */
   async tick(): Promise<number> {
-    if (this.ticking || this.stopped) return 0;
+    if (this.stopped) return 0;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return 0;
+    }
     this.ticking = true;
     try {
       const room = this.config.env.pollerConcurrency - this.inFlight.size;
@@ -68,6 +74,10 @@ export class PollerService {
       return 0;
     } finally {
       this.ticking = false;
+      if (this.tickAgain) {
+        this.tickAgain = false;
+        void this.tick();
+      }
     }
   }
 
@@ -88,7 +98,7 @@ export class PollerService {
    */
   async stop(deadlineMs: number): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.wakeTimer);
+    this.wakeUps.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()]),
@@ -108,26 +118,9 @@ export class PollerService {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
-  /**
-   * Ticks once more when the earliest task this poller has just scheduled falls
-   * due, so a running task is polled every POLL_INTERVAL_MS rather than at the
-   * next regular tick after it; the regular ticks still find everything else.
-   */
+  /** Claims the task again as soon as it is due (see `WakeSchedule`). */
   private wakeAt(at: Date | null): void {
-    if (at === null || this.stopped) return;
-    const ms = at.getTime();
-    if (this.wakeTimer && ms >= this.wakeAtMs) return;
-    clearTimeout(this.wakeTimer);
-    this.wakeAtMs = ms;
-    this.wakeTimer = setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeAtMs = Number.POSITIVE_INFINITY;
-        void this.tick();
-      },
-      Math.max(0, ms - Date.now()) + 2,
-    );
-    this.wakeTimer.unref();
+    if (at !== null) this.wakeUps.add(at.getTime());
   }
 
   private start(task: ClaimedTask): void {

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+export interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, empty database for one scenario (the relay migrates it at start):
+ * on the server of `DATABASE_URL` when set, otherwise on an embedded
+ * PostgreSQL in a temporary directory.
+ */
+export async function createBenchDatabase(): Promise<BenchDatabase> {
+  const adminUrl = process.env.DATABASE_URL;
+  if (adminUrl === undefined || adminUrl === '') {
+    const dir = mkdtempSync(join(tmpdir(), 'uxc-relay-bench-pg-'));
+    const embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), persistent: false });
+    return {
+      url: embedded.url,
+      drop: async () => {
+        await embedded.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `uxc_relay_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
