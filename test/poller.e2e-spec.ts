@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { HistoryRetentionService } from '../src/poller/history-retention.service';
 import { createSubscription } from './support/factories';
 import {
@@ -191,6 +192,21 @@ describe('poller ⇄ UXC simulator', () => {
     expect(deliveries.map((d) => d.subscriptionId).sort()).toEqual(
       subscriptions.map((s) => s.id).sort(),
     );
+  });
+
+  it('exposes polls by outcome, poll lag, and tasks by tracking state at /metrics', async () => {
+    const text = await (await fetch(`${world.relay.url}/metrics`)).text();
+    const value = (prefix: string): number =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(prefix))
+        .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+    expect(value('uxc_relay_poller_polls_total{outcome="unchanged"}')).toBeGreaterThan(0);
+    expect(value('uxc_relay_poller_polls_total{outcome="completed"}')).toBeGreaterThanOrEqual(1);
+    expect(value('uxc_relay_poller_poll_lag_seconds_count')).toBeGreaterThan(0);
+    expect(text).toMatch(/^uxc_relay_poller_tasks\{tracking="active"\} \d+$/m);
+    // rate-limit waits are the UXC client's metric, not repeated by the poller
+    expect(text).toContain('uxc_relay_uxc_rate_limit_wait_seconds_count');
   });
 
   const FAULTS = [
@@ -412,5 +428,28 @@ describe('poller: when polling stops', () => {
     expect(await relay.prisma.taskEvent.count({ where: { taskId: { in: ids } } })).toBe(0);
     expect(await relay.prisma.delivery.count({ where: { taskId: { in: ids } } })).toBe(0);
     expect(await relay.prisma.task.count({ where: { tracking: 'active' } })).toBe(active);
+  });
+});
+
+describe('poller: POLLER_ENABLED=false', () => {
+  let world: PollerWorld;
+
+  beforeAll(async () => {
+    world = await startPollerWorld({ POLLER_ENABLED: 'false' });
+  });
+
+  afterAll(() => world.close());
+
+  it('registers no loop at all: subscriptions are stored, UXC is never called', async () => {
+    const { sim, relay, tenant } = world;
+    expect(relay.app.get(SchedulerRegistry).getIntervals()).not.toContain('poller.tick');
+    await createSubscription(relay, tenant.tenant, { sid: 'BT|api-node', callbackUrl: HOOK });
+    await sleep(500);
+    expect(sim.simulator.stats().total).toBe(0);
+    expect(await taskOf(relay, tenant.tenant.id, 'BT|api-node')).toMatchObject({
+      tracking: 'active',
+      sequence: 0,
+      lastPolledAt: null,
+    });
   });
 });
