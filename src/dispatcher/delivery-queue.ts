@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import type { TenantSecretColumns } from '../tenants/tenant-secrets.service';
-import { HOST_KEY_SQL_PATTERN } from './host-slots';
+import { Prisma } from '../generated/prisma/client';
+import { HOST_KEY_SQL } from './host-slots';
 import type { AttemptDecision } from './retry-policy';
 
 /** A delivery leased to this dispatcher, with what sending it needs. */
@@ -17,6 +18,8 @@ export interface ClaimedDelivery {
   host: string;
   /** when the event was observed, for the end-to-end latency */
   observedAt: Date;
+  /** the task will have no new event: the subscription may be done after this one */
+  taskFinished: boolean;
   tenant: TenantSecretColumns;
 }
 
@@ -52,6 +55,7 @@ interface ClaimedRow {
   callback_url: string;
   host: string | null;
   observed_at: Date;
+  task_finished: boolean;
   tenant_id: string;
   uxc_ak: string;
   uxc_sk_enc: string;
@@ -90,10 +94,10 @@ export class DeliveryQueue {
     const scan = Math.max(100, request.limit * 4);
     const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
       WITH candidates AS (
-        SELECT d.id, d.attempts, d.next_attempt_at, d.sequence,
-               coalesce(lower(substring(s.callback_url from ${HOST_KEY_SQL_PATTERN})), '') AS host
+        SELECT d.id, d.attempts, d.next_attempt_at, d.sequence, h.host
         FROM deliveries d
         JOIN subscriptions s ON s.id = d.subscription_id
+        CROSS JOIN LATERAL (SELECT ${Prisma.raw(HOST_KEY_SQL)} AS host) h
         WHERE d.state = 'pending'
           AND d.next_attempt_at <= now()
           AND (d.locked_until IS NULL OR d.locked_until < now())
@@ -104,8 +108,7 @@ export class DeliveryQueue {
               AND e.state = 'pending'
               AND e.id <> d.id
               AND (e.sequence < d.sequence OR e.locked_until >= now()))
-          AND coalesce(lower(substring(s.callback_url from ${HOST_KEY_SQL_PATTERN})), '')
-              <> ALL (${request.saturated}::text[])
+          AND h.host <> ALL (${request.saturated}::text[])
         ORDER BY (d.attempts = 0) DESC, d.next_attempt_at, d.sequence
         LIMIT ${scan}
       ),
@@ -113,7 +116,7 @@ export class DeliveryQueue {
         SELECT * FROM unnest(${request.hosts}::text[], ${request.counts}::int[]) AS b(host, n)
       ),
       chosen AS (
-        SELECT ranked.id FROM (
+        SELECT ranked.id, ranked.host FROM (
           SELECT c.*, row_number() OVER (
             PARTITION BY c.host ORDER BY (c.attempts = 0) DESC, c.next_attempt_at, c.sequence
           ) AS host_rank
@@ -125,23 +128,23 @@ export class DeliveryQueue {
         LIMIT ${request.limit}
       ),
       locked AS (
-        SELECT d.id FROM deliveries d
-        WHERE d.id IN (SELECT id FROM chosen)
-          AND d.state = 'pending'
+        SELECT d.id, chosen.host FROM deliveries d
+        JOIN chosen ON chosen.id = d.id
+        WHERE d.state = 'pending'
           AND (d.locked_until IS NULL OR d.locked_until < now())
-        FOR UPDATE SKIP LOCKED
+        FOR UPDATE OF d SKIP LOCKED
       )
       UPDATE deliveries d
       SET locked_by = ${request.owner},
           locked_until = now() + ${request.leaseMs} * interval '1 millisecond',
           updated_at = now()
-      FROM locked, subscriptions s, tenants t, task_events ev
+      FROM locked, subscriptions s, tenants t, task_events ev, tasks tk
       WHERE d.id = locked.id AND s.id = d.subscription_id AND t.id = s.tenant_id
-        AND ev.id = d.event_id
+        AND ev.id = d.event_id AND tk.id = d.task_id
       RETURNING d.id, d.subscription_id, d.event_type, d.sequence, d.payload, d.attempts,
-        s.callback_url, lower(substring(s.callback_url from ${HOST_KEY_SQL_PATTERN})) AS host,
-        ev.observed_at, t.id AS tenant_id, t.uxc_ak, t.uxc_sk_enc, t.webhook_secret_enc,
-        t.previous_secret_enc, t.previous_secret_until`;
+        s.callback_url, locked.host, ev.observed_at,
+        tk.tracking = ANY (${FINISHED_TRACKINGS}::text[]) AS task_finished, t.id AS tenant_id, t.uxc_ak, t.uxc_sk_enc,
+        t.webhook_secret_enc, t.previous_secret_enc, t.previous_secret_until`;
     return rows.map(toClaimed);
   }
 
@@ -306,6 +309,7 @@ function toClaimed(row: ClaimedRow): ClaimedDelivery {
     callbackUrl: row.callback_url,
     host: row.host ?? '',
     observedAt: row.observed_at,
+    taskFinished: row.task_finished,
     tenant: {
       id: row.tenant_id,
       uxcAk: row.uxc_ak,

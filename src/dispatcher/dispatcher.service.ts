@@ -165,7 +165,8 @@ export class DispatcherService implements OnModuleDestroy {
     );
     const state = await this.queue.complete(this.owner, delivery, { at, ...result }, decision);
     this.observe(delivery, result, decision, state);
-    if (state === 'succeeded' || state === 'failed' || state === 'superseded') {
+    // the periodic sweep catches tasks that finished while this was in flight
+    if (delivery.taskFinished && state !== 'pending' && state !== 'lease-lost') {
       await this.queue.finishSubscriptions([delivery.subscriptionId]);
     }
   }

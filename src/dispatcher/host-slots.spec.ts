@@ -6,6 +6,7 @@ describe('hostKey', () => {
     expect(hostKey('http://127.0.0.1:4200/uxc')).toBe('127.0.0.1:4200');
     expect(hostKey('https://user:pw@hooks.example.com:8443#x')).toBe('hooks.example.com:8443');
     expect(hostKey('http://[::1]:80/')).toBe('[::1]:80');
+    expect(hostKey('http://Hooks.test?x=1')).toBe('hooks.test');
   });
 
   it('tells ports of one host apart', () => {
