@@ -141,11 +141,11 @@ describe('deliveries API', () => {
     expect(answer.body).toMatchObject({
       id,
       state: 'failed',
-      attempts: 2,
+      attemptCount: 2,
       eventType: 'task.failed',
       sequence: 2,
     });
-    expect(answer.body.attemptLog).toEqual([
+    expect(answer.body.attempts).toEqual([
       {
         at: '2026-11-27T06:00:00.000Z',
         statusCode: null,
@@ -154,7 +154,7 @@ describe('deliveries API', () => {
       },
       { at: '2026-11-27T06:00:05.000Z', statusCode: 503, durationMs: 20, error: null },
     ]);
-    expect(answer.body.lastAttempt).toEqual(answer.body.attemptLog[1]);
+    expect(answer.body.lastAttempt).toEqual(answer.body.attempts[1]);
     expect(answer.body.payload).toEqual(JSON.parse(deliveries[1].payload));
     expect(answer.body.payload).toMatchObject({
       type: 'task.failed',

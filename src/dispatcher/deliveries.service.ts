@@ -47,10 +47,14 @@ export class DeliveriesService {
       include: { attemptLog: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
     });
     if (!row) throw this.notFound(id);
-    const summary = this.toResponse({ ...row, attemptLog: row.attemptLog.slice(-1) });
+    const { attempts: attemptCount, ...summary } = this.toResponse({
+      ...row,
+      attemptLog: row.attemptLog.slice(-1),
+    });
     return {
       ...summary,
-      attemptLog: row.attemptLog.map((attempt) => this.toAttempt(attempt)),
+      attemptCount,
+      attempts: row.attemptLog.map((attempt) => this.toAttempt(attempt)),
       payload: JSON.parse(row.payload) as unknown,
     };
   }

@@ -104,7 +104,7 @@ export class SubscriptionsService {
       if (listeners === 0) {
         await tx.task.updateMany({
           where: { id: existing.taskId, tracking: 'active' },
-          data: { tracking: 'idle', nextPollAt: null },
+          data: { tracking: 'idle', nextPollAt: null, updatedAt: new Date() },
         });
       }
       return canceled;

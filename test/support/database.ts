@@ -2,6 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { TEST_DATABASE_PREFIX, withDatabase } from './template-database';
 
+/** `uxc_relay_test_<unix seconds>_<random>`: the age tells later runs when to drop it. */
+function newDatabaseName(): string {
+  return `${TEST_DATABASE_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(5).toString('hex')}`;
+}
+
 function adminUrl(): string {
   const url = process.env.TEST_ADMIN_DATABASE_URL;
   if (!url) throw new Error('TEST_ADMIN_DATABASE_URL is unset: run the tests through jest');
@@ -10,7 +15,7 @@ function adminUrl(): string {
 
 /** A fresh database, copied from the migrated template. Returns its URL. */
 export async function createTestDatabase(): Promise<string> {
-  const name = TEST_DATABASE_PREFIX + randomBytes(6).toString('hex');
+  const name = newDatabaseName();
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {
@@ -23,7 +28,7 @@ export async function createTestDatabase(): Promise<string> {
 
 /** An empty database, for tests of the migrations themselves. */
 export async function createEmptyDatabase(): Promise<string> {
-  const name = TEST_DATABASE_PREFIX + randomBytes(6).toString('hex');
+  const name = newDatabaseName();
   const admin = new Client({ connectionString: adminUrl() });
   await admin.connect();
   try {

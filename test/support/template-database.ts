@@ -22,8 +22,8 @@ async function databasesLike(admin: Client, prefix: string): Promise<string[]> {
 /**
  * Builds (once per migration set) a template database from the migrations;
  * every test file then copies it, which is how each file gets a fresh,
- * migrated database in milliseconds. Test databases of earlier runs are
- * dropped here, so those of the last run stay behind for inspection.
+ * migrated database in milliseconds. Test databases are kept for an hour for
+ * inspection (a failed test's data is still there), then dropped by a later run.
  */
 export async function prepareTemplate(adminUrl: string): Promise<string> {
   const migrations = readMigrations();
@@ -37,8 +37,11 @@ export async function prepareTemplate(adminUrl: string): Promise<string> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    // an hour old at least: another run on the same server may still be using younger ones
+    const cutoff = Math.floor(Date.now() / 1000) - 3600;
     for (const name of await databasesLike(admin, TEST_DATABASE_PREFIX)) {
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      const created = Number(/_(\d{10})_/.exec(name)?.[1] ?? 0);
+      if (created < cutoff) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     }
     const existing = await databasesLike(admin, TEMPLATE_PREFIX);
     for (const name of existing.filter((name) => name !== template)) {

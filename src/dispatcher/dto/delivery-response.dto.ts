@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 
 export const DELIVERY_STATES = [
   'pending',
@@ -71,9 +71,13 @@ export class DeliveryResponseDto {
   completedAt!: Date | null;
 }
 
-export class DeliveryDetailDto extends DeliveryResponseDto {
+/** One delivery in full: here `attempts` is the attempt log itself, not a count. */
+export class DeliveryDetailDto extends OmitType(DeliveryResponseDto, ['attempts'] as const) {
   @ApiProperty({ type: [DeliveryAttemptDto], description: 'every attempt, oldest first' })
-  attemptLog!: DeliveryAttemptDto[];
+  attempts!: DeliveryAttemptDto[];
+
+  @ApiProperty({ description: 'how many attempts were made', example: 2 })
+  attemptCount!: number;
 
   @ApiProperty({
     type: 'object',
