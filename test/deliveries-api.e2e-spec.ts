@@ -91,7 +91,7 @@ describe('deliveries API', () => {
         sequence: 1,
         state: 'succeeded',
         attempts: 2,
-        nextAttemptAt: expect.any(String),
+        nextAttemptAt: null,
         lastAttempt: {
           at: '2026-11-27T05:00:05.000Z',
           statusCode: 204,

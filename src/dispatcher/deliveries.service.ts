@@ -114,7 +114,8 @@ export class DeliveriesService {
       sequence: row.sequence,
       state: row.state,
       attempts: row.attempts,
-      nextAttemptAt: row.nextAttemptAt,
+      // an ended delivery has no next attempt, whatever the column last held
+      nextAttemptAt: row.state === 'pending' ? row.nextAttemptAt : null,
       lastAttempt: last ? this.toAttempt(last) : null,
       createdAt: row.createdAt,
       completedAt: row.completedAt,

@@ -179,7 +179,7 @@ export class SubscriptionsService {
       id: row.id,
       sid: row.sid,
       callbackUrl: row.callbackUrl,
-      events: row.events,
+      events: row.events.length > 0 ? row.events : null,
       metadata: row.metadata as Record<string, unknown>,
       includePhotoParameters: row.includePhotoParameters,
       state: row.state,

@@ -54,8 +54,12 @@ export class DeliveryResponseDto {
   @ApiProperty({ description: 'how many attempts were made', example: 2 })
   attempts!: number;
 
-  @ApiProperty({ description: 'when a pending delivery is tried next' })
-  nextAttemptAt!: Date;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'when a pending delivery is tried next; null once it ended',
+  })
+  nextAttemptAt!: Date | null;
 
   @ApiProperty({ type: DeliveryAttemptDto, nullable: true })
   lastAttempt!: DeliveryAttemptDto | null;

@@ -46,14 +46,16 @@ export class CreateSubscriptionDto {
   callbackUrl!: string;
 
   @ApiPropertyOptional({
-    description: 'the event types wanted; absent means all',
+    description: 'the event types wanted; absent or null means all',
     type: [String],
+    nullable: true,
     enum: TASK_EVENT_TYPES,
     uniqueItems: true,
     minItems: 1,
     example: ['task.succeeded', 'task.failed'],
   })
-  @Optional()
+  // null is what a subscription without a filter reads back as, so it may be sent back
+  @ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null)
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(TASK_EVENT_TYPES.length)
@@ -62,7 +64,7 @@ export class CreateSubscriptionDto {
     each: true,
     message: `events must hold only ${TASK_EVENT_TYPES.join(', ')}`,
   })
-  events?: string[];
+  events?: string[] | null;
 
   @ApiPropertyOptional({
     description: `any JSON object of at most ${METADATA_MAX_BYTES} bytes, sent back in every webhook`,

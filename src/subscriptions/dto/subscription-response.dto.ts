@@ -16,9 +16,10 @@ export class SubscriptionResponseDto {
   @ApiProperty({
     type: [String],
     enum: TASK_EVENT_TYPES,
-    description: 'the event types wanted; empty means all',
+    nullable: true,
+    description: 'the event types wanted; null means all',
   })
-  events!: string[];
+  events!: string[] | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, example: { orderId: 'ord_1234' } })
   metadata!: Record<string, unknown>;
