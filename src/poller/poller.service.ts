@@ -221,8 +221,6 @@ export class PollerService {
         nextPollAt: terminal ? null : next,
         ...(terminal ? { tracking: 'completed', finishedAt: now } : {}),
         ...recovered,
-        lockedBy: null,
-        lockedUntil: null,
       },
     );
     if (!terminal) this.wakeAt(next);
@@ -256,8 +254,6 @@ export class PollerService {
           updatedAt: now,
           lastPolledAt: now,
           nextPollAt: null,
-          lockedBy: null,
-          lockedUntil: null,
         },
       );
       this.logger.warn(
@@ -286,7 +282,7 @@ export class PollerService {
     await this.history.append(
       lease,
       { type: 'uxc.error', state: task.state, status: task.status, errNo, errMsg, observedAt: now },
-      { ...errorState, lastPolledAt: now, nextPollAt: next, lockedBy: null, lockedUntil: null },
+      { ...errorState, lastPolledAt: now, nextPollAt: next },
     );
     this.wakeAt(next);
     return kind;
@@ -302,8 +298,6 @@ export class PollerService {
         finishedAt: now,
         updatedAt: now,
         nextPollAt: null,
-        lockedBy: null,
-        lockedUntil: null,
       },
     );
     return 'expired';

@@ -51,10 +51,11 @@ export class TaskHistory {
     private readonly outbox: TaskOutbox,
   ) {}
 
+  /** Writing the change ends the poll, so the lease is given back with it. */
   async append(
     lease: TaskLease,
     event: NewTaskEvent,
-    changes: Prisma.TaskUncheckedUpdateInput,
+    changes: Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>,
   ): Promise<{ task: Task; event: TaskEvent; deliveries: number }> {
     return this.prisma.$transaction(async (tx) => {
       // the row lock taken here orders concurrent writers of one task, and the
@@ -68,7 +69,10 @@ export class TaskHistory {
       const created = await tx.taskEvent.create({
         data: { ...event, taskId: lease.taskId, sequence: rows[0].sequence },
       });
-      const task = await tx.task.update({ where: { id: lease.taskId }, data: changes });
+      const task = await tx.task.update({
+        where: { id: lease.taskId },
+        data: { ...changes, lockedBy: null, lockedUntil: null },
+      });
       const deliveries = await this.outbox.enqueueForEvent(tx, task, created);
       return { task, event: created, deliveries };
     });
