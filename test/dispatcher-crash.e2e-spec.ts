@@ -1,9 +1,8 @@
 import { TEST_ENCRYPTION_KEY, createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
-import { createSubscription, createTenant } from './support/factories';
+import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
 import { WebhookReceiver } from './support/receiver';
 import { RelayProcess, spawnRelay } from './support/relay-process';
-import { recordTaskEvent } from './support/task-history';
 
 const DELIVERIES = 50;
 
@@ -43,7 +42,7 @@ describe('dispatcher killed mid-flight', () => {
       );
     }
     for (const subscription of subscriptions) {
-      await recordTaskEvent(seeder, subscription.taskId, { type: 'task.queued', state: 'queued' });
+      await appendTaskEvent(seeder, subscription.taskId, { type: 'task.queued', state: 'queued' });
     }
     const env = {
       DATABASE_URL: databaseUrl,

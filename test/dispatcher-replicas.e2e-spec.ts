@@ -1,8 +1,7 @@
 import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
-import { createSubscription, createTenant } from './support/factories';
+import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
 import { WebhookReceiver } from './support/receiver';
-import { recordTaskEvent } from './support/task-history';
 
 const SUBSCRIPTIONS = 40;
 const STEPS = [
@@ -54,7 +53,7 @@ describe('two dispatchers on one database', () => {
     }
     for (const step of STEPS) {
       for (const subscription of subscriptions) {
-        await recordTaskEvent(one, subscription.taskId, step);
+        await appendTaskEvent(one, subscription.taskId, step);
       }
     }
     const total = SUBSCRIPTIONS * STEPS.length;

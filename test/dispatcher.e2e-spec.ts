@@ -20,9 +20,13 @@ import {
   TestApp,
 } from './support/app';
 import { createTestDatabase } from './support/database';
-import { createSubscription, createTenant, TenantFixture } from './support/factories';
+import {
+  appendTaskEvent,
+  createSubscription,
+  createTenant,
+  TenantFixture,
+} from './support/factories';
 import { WebhookReceiver } from './support/receiver';
-import { recordTaskEvent } from './support/task-history';
 
 const FAST = {
   DISPATCHER_ENABLED: 'true',
@@ -109,7 +113,7 @@ describe('dispatcher', () => {
       },
     ];
     for (const [i, step] of steps.entries()) {
-      await recordTaskEvent(s.relay, sub.taskId, step);
+      await appendTaskEvent(s.relay, sub.taskId, step);
       await s.receiver.waitForCount(i + 1);
     }
     const requests = s.receiver.requests;
@@ -162,7 +166,7 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.script({ status: 500, body: 'boom' }, { status: 500 }, { status: 200 });
     const sub = await subscribe(s, 'BT|retry', '/retry');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(3);
     const [delivery] = await eventually(async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
@@ -193,7 +197,7 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.setAnswer({ status: 502 });
     const sub = await subscribe(s, 'BT|down', '/down');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(4);
     await eventually(async () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
@@ -203,7 +207,7 @@ describe('dispatcher', () => {
     expect(s.receiver.requests).toHaveLength(4);
     // a failed delivery is no longer pending, so the next event is not held behind it
     s.receiver.setAnswer({});
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(5);
     expect((s.receiver.requests[4].json as { type: string }).type).toBe('task.running');
   });
@@ -212,14 +216,14 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.setAnswer({ status: 410 });
     const sub = await subscribe(s, 'BT|gone', '/gone');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
     await eventually(async () => {
       const row = await s.relay.prisma.subscription.findUniqueOrThrow({ where: { id: sub.id } });
       return row.state === 'disabled';
     });
     // an event queued behind it, and one after, are never sent
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await sleep(600);
     expect(s.receiver.requests).toHaveLength(1);
     const rows = await deliveriesOf(s.relay, sub.id);
@@ -242,10 +246,10 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.script({ status: 410, delayMs: 300 });
     const sub = await subscribe(s, 'BT|gone-2', '/gone2');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
     // queued while the first is in flight
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await eventually(async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows.map((d) => d.state).join() === 'failed,canceled';
@@ -262,7 +266,7 @@ describe('dispatcher', () => {
       { status: 200 },
     );
     const sub = await subscribe(s, 'BT|slow-down', '/slow');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(3, 8000);
     const [a, b, c] = s.receiver.requests.map((r) => r.at);
     // the schedule alone would retry after ~200 ms
@@ -277,16 +281,16 @@ describe('dispatcher', () => {
     const s = await setup({ WEBHOOK_RETRY_SCHEDULE: Array(30).fill('150ms').join(',') });
     const sub = await subscribe(s, 'BT|outage', '/outage');
     await s.receiver.stop();
-    await recordTaskEvent(s.relay, sub.taskId, {
+    await appendTaskEvent(s.relay, sub.taskId, {
       type: 'task.queued',
       state: 'queued',
       queueNum: 5,
     });
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.progress', queueNum: 2 });
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.progress', progress: 0.5 });
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.progress', progress: 0.9 });
-    await recordTaskEvent(s.relay, sub.taskId, {
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.progress', queueNum: 2 });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.progress', progress: 0.5 });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.progress', progress: 0.9 });
+    await appendTaskEvent(s.relay, sub.taskId, {
       type: 'task.succeeded',
       state: 'succeeded',
       progress: 1,
@@ -321,14 +325,14 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.script({ status: 500, delayMs: 400 });
     const sub = await subscribe(s, 'BT|overtaken', '/overtaken');
-    await recordTaskEvent(s.relay, sub.taskId, {
+    await appendTaskEvent(s.relay, sub.taskId, {
       type: 'task.progress',
       state: 'queued',
       queueNum: 4,
     });
     await s.receiver.waitForCount(1);
     // in flight, so the outbox leaves it alone
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(2);
     await sleep(300);
     expect(s.receiver.requests.map((r) => (r.json as { type: string }).type)).toEqual([
@@ -346,7 +350,7 @@ describe('dispatcher', () => {
     cleanups.push(() => elsewhere.close());
     s.receiver.setAnswer({ redirectTo: elsewhere.url('/stolen') });
     const sub = await subscribe(s, 'BT|redirect', '/redirect');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(2);
     await sleep(300);
     expect(elsewhere.requests).toHaveLength(0);
@@ -358,12 +362,12 @@ describe('dispatcher', () => {
   it('signs with both the old and the new secret during a rotation', async () => {
     const s = await setup({}, false);
     const sub = await subscribe(s, 'BT|rotate', '/rotate');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
     expect(s.receiver.requests[0].headers['webhook-signature'].split(' ')).toHaveLength(1);
 
     const newSecret = await s.relay.app.get(TenantSecrets).rotateWebhookSecret(s.fixture.tenant.id);
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(2);
     const rotated = s.receiver.requests[1];
     expect(rotated.headers['webhook-signature'].split(' ')).toHaveLength(2);
@@ -396,9 +400,9 @@ describe('dispatcher', () => {
     }
     const started = Date.now();
     for (const sub of slowSubs)
-      await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+      await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     for (const sub of fastSubs)
-      await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+      await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await fast.waitForCount(6, 5000);
     expect(Date.now() - started).toBeLessThan(1500);
     await slow.waitForCount(6, 8000);
@@ -409,7 +413,7 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.setAnswer({ delayMs: 500 });
     const sub = await subscribe(s, 'BT|shutdown', '/shutdown');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
     const url = s.relay.config.env.databaseUrl as string;
     await s.relay.close();
@@ -424,7 +428,7 @@ describe('dispatcher', () => {
   it('runs no loop at all with DISPATCHER_ENABLED=false', async () => {
     const s = await setup({ DISPATCHER_ENABLED: 'false' });
     const sub = await subscribe(s, 'BT|off', '/off');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await sleep(500);
     expect(s.receiver.requests).toHaveLength(0);
     expect(s.relay.app.get(SchedulerRegistry).doesExist('interval', DISPATCH_INTERVAL_NAME)).toBe(
@@ -439,7 +443,7 @@ describe('dispatcher', () => {
     const s = await setup();
     s.receiver.script({ status: 500 }, { status: 200 });
     const sub = await subscribe(s, 'BT|metrics', '/metrics');
-    await recordTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(2);
     await sleep(1200);
     const text = await (await fetch(`${s.relay.url}/metrics`)).text();
@@ -502,7 +506,7 @@ describe('dispatcher and DNS at connect time', () => {
         sid: 'BT|rebind',
         callbackUrl: `http://hooks.rebind.test:${receiver.port}/hook`,
       });
-      await recordTaskEvent(relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+      await appendTaskEvent(relay, sub.taskId, { type: 'task.queued', state: 'queued' });
       await receiver.waitForCount(1);
       expect(lookups).toContain('hooks.rebind.test');
 
@@ -510,7 +514,7 @@ describe('dispatcher and DNS at connect time', () => {
       // connection is gone, so the next request must connect anew
       answer = ['169.254.169.254'];
       receiver.dropConnections();
-      await recordTaskEvent(relay, sub.taskId, { type: 'task.running', state: 'running' });
+      await appendTaskEvent(relay, sub.taskId, { type: 'task.running', state: 'running' });
       const attempts = await eventually(async () => {
         const rows = await relay.prisma.deliveryAttempt.findMany({
           where: { delivery: { subscriptionId: sub.id, sequence: 2 } },

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../src/common/ids';
-import { Subscription, TaskEvent, Tenant } from '../../src/generated/prisma/client';
+import { Subscription, Task, TaskEvent, Tenant } from '../../src/generated/prisma/client';
+import { SIMULATOR_STATUS } from '../../src/simulator/simulator.constants';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/tenants/api-key';
 import { SecretBox } from '../../src/tenants/secret-box';
+import { TaskHistory } from '../../src/tasks/task-history';
 import { TaskOutbox } from '../../src/tasks/task-outbox';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-signer';
 import type { TestApp } from './app';
@@ -72,63 +74,103 @@ export async function createSubscription(
   });
 }
 
+export interface ObservedChange {
+  type: string;
+  /** the status code follows from the state (`SIMULATOR_STATUS`) unless given */
+  state?: string;
+  status?: number;
+  progress?: number;
+  queueNum?: number;
+  message?: string;
+  outputResult?: string[];
+  errNo?: number;
+  errMsg?: string;
+  /** the task's tracking after this event (`completed` once terminal) */
+  tracking?: string;
+  /** when tracking ends (`now` by default once it is no longer `active`) */
+  finishedAt?: Date | null;
+  lastPolledAt?: Date;
+  observedAt?: Date;
+}
+
+const STATUS_OF_STATE: Record<string, number> = SIMULATOR_STATUS;
+
+export interface AppendedEvent {
+  task: Task;
+  event: TaskEvent;
+  deliveries: number;
+}
+
 /**
- * One observed change of a task, written as the poller writes it: the event,
- * the task's new state, and the deliveries of interested subscriptions, in
- * one transaction.
+ * One observed change of a task, written by the relay's own `TaskHistory` as
+ * the poller writes it (the event, the task's new state, the deliveries of
+ * interested subscriptions, in one transaction): for tests that drive the API
+ * or the dispatcher without polling UXC.
  */
+export async function appendTaskEvent(
+  relay: TestApp,
+  taskId: string,
+  change: ObservedChange,
+): Promise<AppendedEvent>;
+/** The same, for the task a tenant registered under `sid`. */
 export async function appendTaskEvent(
   relay: TestApp,
   tenant: Tenant,
   sid: string,
-  change: {
-    type: string;
-    state?: string;
-    status?: number;
-    progress?: number;
-    message?: string;
-    outputResult?: string[];
-    errNo?: number;
-    errMsg?: string;
-    tracking?: string;
-  },
-): Promise<TaskEvent> {
-  const outbox = relay.app.get(TaskOutbox);
-  return relay.prisma.$transaction(async (tx) => {
-    const before = await tx.task.update({
-      where: { tenantId_sid: { tenantId: tenant.id, sid } },
-      data: { sequence: { increment: 1 } },
-    });
-    const event = await tx.taskEvent.create({
-      data: {
-        taskId: before.id,
-        sequence: before.sequence,
-        type: change.type,
-        state: change.state ?? before.state,
-        status: change.status ?? before.status,
-        previousState: before.state,
-        previousStatus: before.status,
-        progress: change.progress ?? before.progress,
-        message: change.message ?? before.message,
-        outputResult: change.outputResult ?? undefined,
-        errNo: change.errNo,
-        errMsg: change.errMsg,
-      },
-    });
-    const task = await tx.task.update({
-      where: { id: before.id },
-      data: {
-        state: event.state,
-        status: event.status,
-        progress: event.progress,
-        message: event.message,
-        outputResult: change.outputResult ?? undefined,
-        tracking: change.tracking ?? before.tracking,
-        lastPolledAt: new Date(),
-        updatedAt: new Date(),
-      },
-    });
-    await outbox.enqueueForEvent(tx, task, event);
-    return event;
-  });
+  change: ObservedChange,
+): Promise<AppendedEvent>;
+export async function appendTaskEvent(
+  relay: TestApp,
+  ...args: [string, ObservedChange] | [Tenant, string, ObservedChange]
+): Promise<AppendedEvent> {
+  const [where, change] =
+    args.length === 2
+      ? [{ id: args[0] }, args[1]]
+      : [{ tenantId_sid: { tenantId: args[0].id, sid: args[1] } }, args[2]];
+  const before = await relay.prisma.task.findUniqueOrThrow({ where });
+  // TaskHistory writes only for the poller holding the task
+  const owner = 'test';
+  await relay.prisma.$executeRaw`
+    UPDATE tasks SET locked_by = ${owner}, locked_until = now() + interval '1 minute'
+    WHERE id = ${before.id}`;
+  const now = new Date();
+  const state = change.state ?? before.state;
+  const status =
+    change.status ??
+    (change.state !== undefined ? STATUS_OF_STATE[change.state] : undefined) ??
+    before.status;
+  const progress = change.progress ?? before.progress;
+  const queueNum = change.queueNum ?? before.queueNum;
+  const message = change.message ?? before.message;
+  const tracking = change.tracking ?? before.tracking;
+  return relay.app.get(TaskHistory).append(
+    { taskId: before.id, owner },
+    {
+      type: change.type,
+      state,
+      status,
+      previousState: before.state,
+      previousStatus: before.status,
+      progress,
+      queueNum,
+      message,
+      outputResult: change.outputResult,
+      errNo: change.errNo,
+      errMsg: change.errMsg,
+      observedAt: change.observedAt ?? now,
+    },
+    {
+      state,
+      status,
+      progress,
+      queueNum,
+      message,
+      outputResult: change.outputResult,
+      tracking,
+      finishedAt:
+        change.finishedAt !== undefined ? change.finishedAt : tracking === 'active' ? null : now,
+      lastPolledAt: change.lastPolledAt ?? now,
+      updatedAt: now,
+    },
+  );
 }
