@@ -4,7 +4,7 @@ import { decodeCursor, Page, pageLimit, toPage } from '../common/pagination';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, Subscription } from '../generated/prisma/client';
-import { NOTIFIED_EVENT_TYPES, TaskOutbox, Tx, wantsEvent } from '../tasks/task-outbox';
+import { TaskOutbox, Tx } from '../tasks/task-outbox';
 import { checkCallbackUrl } from '../webhooks/callback-url-policy';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
@@ -151,27 +151,8 @@ export class SubscriptionsService {
             ...wanted,
           },
         });
-    if (existing) await this.reopenCurrentState(tx, subscription);
-    await this.outbox.enqueueCurrentState(tx, task, subscription);
+    await this.outbox.enqueueCurrentState(tx, task, subscription, { created: !existing });
     return { created: !existing, subscription: this.toResponse(subscription) };
-  }
-
-  /**
-   * A revived subscription must hear of the current state even if its delivery
-   * was canceled with it; the outbox will not insert that delivery twice.
-   */
-  private async reopenCurrentState(tx: Tx, subscription: Subscription): Promise<void> {
-    const latest = await tx.taskEvent.findFirst({
-      where: { taskId: subscription.taskId, type: { in: [...NOTIFIED_EVENT_TYPES] } },
-      orderBy: { sequence: 'desc' },
-      select: { id: true, type: true },
-    });
-    if (!latest || !wantsEvent(subscription.events, latest.type)) return;
-    const now = new Date();
-    await tx.delivery.updateMany({
-      where: { subscriptionId: subscription.id, eventId: latest.id, state: 'canceled' },
-      data: { state: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now },
-    });
   }
 
   private toResponse(row: Subscription): SubscriptionResponseDto {

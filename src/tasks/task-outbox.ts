@@ -63,14 +63,30 @@ export class TaskOutbox {
   /**
    * A new subscriber hears of the task's current state at once, from history,
    * without asking UXC: the latest notified event, when its filter wants it.
+   * A revived one (`created: false`) hears of it too, even if that delivery
+   * was canceled with it: the outbox does not insert it twice, so it goes back
+   * to pending.
    */
-  async enqueueCurrentState(tx: Tx, task: Task, subscription: Subscription): Promise<number> {
+  async enqueueCurrentState(
+    tx: Tx,
+    task: Task,
+    subscription: Subscription,
+    { created }: { created: boolean },
+  ): Promise<number> {
     const latest = await tx.taskEvent.findFirst({
       where: { taskId: task.id, type: { in: [...NOTIFIED_EVENT_TYPES] } },
       orderBy: { sequence: 'desc' },
     });
     if (!latest || !wantsEvent(subscription.events, latest.type)) return 0;
-    return this.enqueue(tx, task, latest, [subscription]);
+    // a subscription created in this transaction has no deliveries to supersede or reopen
+    const queued = await this.enqueue(tx, task, latest, [subscription], { supersede: !created });
+    if (created) return queued;
+    const now = new Date();
+    const reopened = await tx.delivery.updateMany({
+      where: { subscriptionId: subscription.id, eventId: latest.id, state: 'canceled' },
+      data: { state: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now },
+    });
+    return queued + reopened.count;
   }
 
   private async enqueue(
@@ -78,21 +94,24 @@ export class TaskOutbox {
     task: Task,
     event: TaskEvent,
     subscriptions: Subscription[],
+    { supersede }: { supersede: boolean } = { supersede: true },
   ): Promise<number> {
     if (subscriptions.length === 0) return 0;
     const ids = subscriptions.map((subscription) => subscription.id);
     // a receiver back from an outage wants the latest state, not a backlog of
     // progress; state changes are never superseded, and one in flight is left alone
-    await tx.delivery.updateMany({
-      where: {
-        subscriptionId: { in: ids },
-        state: 'pending',
-        eventType: 'task.progress',
-        sequence: { lt: event.sequence },
-        OR: [{ lockedUntil: null }, { lockedUntil: { lt: new Date() } }],
-      },
-      data: { state: 'superseded', completedAt: new Date(), updatedAt: new Date() },
-    });
+    if (supersede) {
+      await tx.delivery.updateMany({
+        where: {
+          subscriptionId: { in: ids },
+          state: 'pending',
+          eventType: 'task.progress',
+          sequence: { lt: event.sequence },
+          OR: [{ lockedUntil: null }, { lockedUntil: { lt: new Date() } }],
+        },
+        data: { state: 'superseded', completedAt: new Date(), updatedAt: new Date() },
+      });
+    }
     const result = await tx.delivery.createMany({
       data: subscriptions.map((subscription) => ({
         id: newId('msg'),

@@ -69,7 +69,7 @@ export async function createSubscription(
         includePhotoParameters: input.includePhotoParameters ?? false,
       },
     });
-    await outbox.enqueueCurrentState(tx, task, subscription);
+    await outbox.enqueueCurrentState(tx, task, subscription, { created: true });
     return subscription;
   });
 }
