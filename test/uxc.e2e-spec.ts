@@ -83,7 +83,6 @@ describe('UXC client ⇄ simulator', () => {
         kind: 'upstream-error',
         errNo: 3002,
         errMsg: 'invalid ak or sk',
-        retryable: true,
         durationMs: expect.any(Number),
       });
     });
@@ -94,7 +93,6 @@ describe('UXC client ⇄ simulator', () => {
         kind: 'upstream-error',
         errNo,
         errMsg: `报错 ${errNo}`,
-        retryable: true,
       });
     });
 
@@ -108,7 +106,7 @@ describe('UXC client ⇄ simulator', () => {
   });
 
   describe('transport errors', () => {
-    it('HTTP 502 with an HTML page is http-status, retryable', async () => {
+    it('HTTP 502 with an HTML page is http-status', async () => {
       server.simulator.addFault({ kind: 'http-error' });
       const outcome = await client().getTask(DEFAULT, 'x');
       expect(outcome).toEqual({
@@ -116,23 +114,21 @@ describe('UXC client ⇄ simulator', () => {
         reason: 'http-status',
         httpStatus: 502,
         message: expect.stringContaining('HTTP 502 (text/html'),
-        retryable: true,
         durationMs: expect.any(Number),
       });
     });
 
-    it('HTTP 503 with Retry-After carries the delay; HTTP 404 is not retryable', async () => {
+    it('HTTP 503 with Retry-After carries the delay; HTTP 404 is http-status too', async () => {
       server.simulator.addFault({ kind: 'http-error', status: 503, retryAfter: '7', count: 1 });
       expect(await client().getTask(DEFAULT, 'x')).toMatchObject({
         reason: 'http-status',
         httpStatus: 503,
-        retryable: true,
         retryAfterMs: 7000,
       });
       server.simulator.addFault({ kind: 'http-error', status: 404, count: 1 });
       expect(await client().getTask(DEFAULT, 'x')).toMatchObject({
+        reason: 'http-status',
         httpStatus: 404,
-        retryable: false,
       });
     });
 
@@ -142,7 +138,6 @@ describe('UXC client ⇄ simulator', () => {
         kind: 'transport-error',
         reason: 'bad-body',
         message: expect.stringContaining('not JSON'),
-        retryable: true,
       });
     });
 
@@ -170,7 +165,6 @@ describe('UXC client ⇄ simulator', () => {
       expect(outcome).toMatchObject({
         kind: 'transport-error',
         reason: 'timeout',
-        retryable: true,
       });
       expect(elapsed).toBeGreaterThanOrEqual(290);
       expect(elapsed).toBeLessThan(1500);
@@ -188,7 +182,6 @@ describe('UXC client ⇄ simulator', () => {
       expect(await client().getTask(DEFAULT, 'x')).toMatchObject({
         kind: 'transport-error',
         reason: 'connection',
-        retryable: true,
       });
 
       const port = await closedPort();
@@ -197,7 +190,6 @@ describe('UXC client ⇄ simulator', () => {
         kind: 'transport-error',
         reason: 'connection',
         message: `could not reach UXC at 127.0.0.1:${port} (ECONNREFUSED)`,
-        retryable: true,
       });
     });
   });

@@ -19,7 +19,6 @@ export interface UxcUpstreamError {
   kind: 'upstream-error';
   errNo: number;
   errMsg: string;
-  retryable: boolean;
   retryAfterMs?: number;
   durationMs: number;
 }
@@ -33,12 +32,15 @@ export interface UxcTransportError {
   /** Written by the client itself: never the text of an HTTP library error, which embeds the cookie. */
   message: string;
   httpStatus?: number;
-  retryable: boolean;
   retryAfterMs?: number;
   durationMs: number;
 }
 
 export type UxcOutcome = UxcOk | UxcUpstreamError | UxcTransportError;
+/**
+ * None is final: the meanings of UXC's error numbers are not documented, so
+ * the poller retries every failure until UXC_ERROR_GIVE_UP.
+ */
 export type UxcFailure = UxcUpstreamError | UxcTransportError;
 
 export function isUxcFailure(outcome: UxcOutcome): outcome is UxcFailure {

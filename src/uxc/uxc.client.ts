@@ -28,7 +28,6 @@ export interface UxcClientOptions {
   maxBodyBytes?: number;
 }
 
-const RETRYABLE_HTTP = new Set([408, 425, 429]);
 const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 const MAX_ERRMSG_CHARS = 1000;
 // RFC 6265 cookie-octet: anything else would break the Cookie header
@@ -135,23 +134,19 @@ export class UxcClient implements OnApplicationShutdown {
     const transport = (
       reason: UxcTransportError['reason'],
       message: string,
-      retryable: boolean,
     ): UxcTransportError => ({
       kind: 'transport-error',
       reason,
       message,
-      retryable,
       ...(reason === 'http-status' ? { httpStatus: response.status } : {}),
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       durationMs: since(),
     });
 
     if (response.status < 200 || response.status >= 300) {
-      const retryable = response.status >= 500 || RETRYABLE_HTTP.has(response.status);
       return transport(
         'http-status',
         `UXC answered HTTP ${response.status} (${contentType}, ${Buffer.byteLength(body)} bytes)`,
-        retryable,
       );
     }
 
@@ -159,36 +154,31 @@ export class UxcClient implements OnApplicationShutdown {
     try {
       parsed = JSON.parse(body);
     } catch {
-      // retryable: a cut-off answer is usually a proxy or network hiccup
       return transport(
         'bad-body',
         `UXC answered HTTP ${response.status} with a body that is not JSON (${contentType}, ${Buffer.byteLength(body)} bytes)`,
-        true,
       );
     }
     const envelope = validateEnvelope(parsed);
     if (!envelope.valid) {
-      return transport('bad-body', `UXC's answer is not a task answer: ${envelope.problem}`, true);
+      return transport('bad-body', `UXC's answer is not a task answer: ${envelope.problem}`);
     }
     if (envelope.value.errNo !== UXC_OK) {
       return {
         kind: 'upstream-error',
         errNo: envelope.value.errNo,
         errMsg: envelope.value.errMsg.slice(0, MAX_ERRMSG_CHARS),
-        // the meanings of UXC's error numbers are not documented, so none is known to be final;
-        // the poller's UXC_ERROR_GIVE_UP bounds how long a sid keeps failing
-        retryable: true,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
         durationMs: since(),
       };
     }
     const data = validateTaskData(envelope.value.data);
     if (!data.valid) {
-      return transport('bad-body', `UXC's answer is not a task answer: ${data.problem}`, true);
+      return transport('bad-body', `UXC's answer is not a task answer: ${data.problem}`);
     }
     if (data.value.sid !== undefined && data.value.sid !== sid) {
       // attributing another task's state to this sid would be worse than no answer
-      return transport('bad-body', `UXC answered about another sid`, true);
+      return transport('bad-body', `UXC answered about another sid`);
     }
     return { kind: 'ok', data: data.value, raw: envelope.value, durationMs: since() };
   }
@@ -204,7 +194,6 @@ export class UxcClient implements OnApplicationShutdown {
         kind: 'transport-error',
         reason: 'timeout',
         message: `UXC at ${this.host} did not answer within ${this.options.timeoutMs} ms`,
-        retryable: true,
         durationMs,
       };
     }
@@ -213,7 +202,6 @@ export class UxcClient implements OnApplicationShutdown {
         kind: 'transport-error',
         reason: 'bad-body',
         message: `UXC at ${this.host} sent an answer that could not be read (${code})`,
-        retryable: true,
         durationMs,
       };
     }
@@ -221,7 +209,6 @@ export class UxcClient implements OnApplicationShutdown {
       kind: 'transport-error',
       reason: 'connection',
       message: `could not reach UXC at ${this.host} (${code ?? 'network error'})`,
-      retryable: true,
       durationMs,
     };
   }
