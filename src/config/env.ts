@@ -34,7 +34,6 @@ export interface Env {
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
   logLevel: LogLevel;
-  simulatorPort: number;
 }
 
 export class EnvError extends Error {
@@ -151,7 +150,6 @@ export function parseEnv(source: Source): Env {
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     logLevel: 'info',
-    simulatorPort: r.int('SIMULATOR_PORT', 4100, 0, 65535),
   };
 
   const statusMap = r.raw('UXC_STATUS_MAP');
