@@ -3,6 +3,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { OnApplicationShutdown } from '@nestjs/common';
+import { parseRetryAfter } from '../common/retry-after';
 import { RateLimiter } from './rate-limiter';
 import { UxcCredential, UxcOutcome, UxcTransportError, describeUxcOutcome } from './uxc-outcome';
 import { UXC_OK, UXC_TASK_GET_PATH } from './uxc-response';
@@ -28,7 +29,8 @@ export interface UxcClientOptions {
   maxBodyBytes?: number;
 }
 
-const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
+// UXC may ask for a pause as long as a day, never for a negative one
+const RETRY_AFTER_CLAMP = { minMs: 0, maxMs: 24 * 3600 * 1000 };
 const MAX_ERRMSG_CHARS = 1000;
 // RFC 6265 cookie-octet: anything else would break the Cookie header
 const COOKIE_SAFE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
@@ -128,7 +130,7 @@ export class UxcClient implements OnApplicationShutdown {
     sid: string,
     since: () => number,
   ): UxcOutcome {
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], RETRY_AFTER_CLAMP);
     const contentType = String(response.headers['content-type'] ?? 'no content-type').split(';')[0];
     const body = typeof response.data === 'string' ? response.data : '';
     const transport = (
@@ -139,7 +141,7 @@ export class UxcClient implements OnApplicationShutdown {
       reason,
       message,
       ...(reason === 'http-status' ? { httpStatus: response.status } : {}),
-      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(retryAfterMs !== null ? { retryAfterMs } : {}),
       durationMs: since(),
     });
 
@@ -168,7 +170,7 @@ export class UxcClient implements OnApplicationShutdown {
         kind: 'upstream-error',
         errNo: envelope.value.errNo,
         errMsg: envelope.value.errMsg.slice(0, MAX_ERRMSG_CHARS),
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        ...(retryAfterMs !== null ? { retryAfterMs } : {}),
         durationMs: since(),
       };
     }
@@ -227,19 +229,6 @@ function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown }).code;
   // only a plain code: nothing else from the error may reach a message
   return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? code : undefined;
-}
-
-export function parseRetryAfter(header: unknown): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  const text = header.trim();
-  let ms: number;
-  if (/^\d+$/.test(text)) ms = Number(text) * 1000;
-  else {
-    const at = Date.parse(text);
-    if (Number.isNaN(at)) return undefined;
-    ms = Math.max(0, at - Date.now());
-  }
-  return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
 function isLoopback(hostname: string): boolean {

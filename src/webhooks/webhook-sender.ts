@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { parseRetryAfter } from '../common/retry-after';
 import { isAddressAllowed } from './address-policy';
 import { defaultResolve, hostOf, HostResolver } from './callback-url-policy';
 
@@ -34,6 +35,7 @@ export const RESPONSE_BODY_LIMIT = 1024;
 const DRAIN_LIMIT = 64 * 1024;
 export const RETRY_AFTER_MIN_MS = 1000;
 export const RETRY_AFTER_MAX_MS = 60 * 60 * 1000;
+const RETRY_AFTER_CLAMP = { minMs: RETRY_AFTER_MIN_MS, maxMs: RETRY_AFTER_MAX_MS };
 
 class RefusedAddressError extends Error {}
 class AttemptTimeoutError extends Error {}
@@ -153,7 +155,9 @@ export class WebhookSender {
             error: null,
             responseBody: Buffer.concat(chunks).toString('utf8'),
             retryAfterMs:
-              statusCode === 429 || statusCode === 503 ? parseRetryAfter(retryAfter) : null,
+              statusCode === 429 || statusCode === 503
+                ? parseRetryAfter(retryAfter, RETRY_AFTER_CLAMP)
+                : null,
             refused: false,
           },
           staleConnection: false,
@@ -243,29 +247,6 @@ type AllCallback = (
   err: NodeJS.ErrnoException | null,
   addresses: { address: string; family: number }[],
 ) => void;
-
-/**
- * `Retry-After` as delay-seconds or an HTTP-date, clamped so that a receiver
- * can neither make the relay hammer it nor park a delivery for days.
- */
-export function parseRetryAfter(
-  value: string | undefined,
-  now: number = Date.now(),
-): number | null {
-  if (value === undefined) return null;
-  const text = value.trim();
-  let ms: number;
-  if (/^\d+$/.test(text)) {
-    ms = Number(text) * 1000;
-  } else {
-    // Every HTTP-date form names a month or day; V8 would otherwise read "-5" as a date.
-    if (!/[a-z]/i.test(text)) return null;
-    const at = Date.parse(text);
-    if (Number.isNaN(at)) return null;
-    ms = at - now;
-  }
-  return Math.min(RETRY_AFTER_MAX_MS, Math.max(RETRY_AFTER_MIN_MS, ms));
-}
 
 function failure(error: string, refused: boolean): Omit<SendResult, 'durationMs'> {
   return { statusCode: null, error, responseBody: null, retryAfterMs: null, refused };
