@@ -214,4 +214,19 @@ describe('secrets: webhook signing secret, test endpoint, and what never leaks',
       expect(logs).not.toContain(leak);
     }
   });
+
+  it('logs request paths without their query string, which may carry a sid', async () => {
+    const before = relay.logs.lines.length;
+    await request(relay.url)
+      .get('/v1/subscriptions?sid=sid-only-in-a-query')
+      .set(auth())
+      .expect(200);
+    // the request line is written once the answer has gone out
+    const deadline = Date.now() + 5000;
+    const logged = (): boolean =>
+      relay.logs.lines.slice(before).some((line) => line.includes('"url":"/v1/subscriptions"'));
+    while (!logged() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
+    expect(logged()).toBe(true);
+    expect(relay.logs.text).not.toContain('sid-only-in-a-query');
+  });
 });

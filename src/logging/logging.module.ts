@@ -33,7 +33,7 @@ export const LoggingModule = LoggerModule.forRootAsync({
           req: (req: { id: string; method: string; url: string }) => ({
             id: req.id,
             method: req.method,
-            url: req.url,
+            url: req.url.split('?')[0],
           }),
         },
         autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
