@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
+import { TASK_TRACKINGS } from '../tasks/task-tracking';
 
 /** How a poll of one claimed task ended. */
 export type PollOutcome =
@@ -13,8 +14,6 @@ export type PollOutcome =
   | 'idle'
   | 'lease-lost'
   | 'failed';
-
-export const TRACKING_STATES = ['active', 'completed', 'expired', 'error', 'idle'] as const;
 
 /**
  * The poller's Prometheus metrics. Rate-limit waits are the UXC client's
@@ -55,7 +54,7 @@ export class PollerMetrics {
   }
 
   setTaskCounts(counts: { tracking: string; count: number }[]): void {
-    for (const tracking of TRACKING_STATES) this.tasks.set({ tracking }, 0);
+    for (const tracking of TASK_TRACKINGS) this.tasks.set({ tracking }, 0);
     for (const row of counts) this.tasks.set({ tracking: row.tracking }, row.count);
   }
 }

@@ -2,14 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
 import type { Tenant } from '../generated/prisma/client';
+import type { UxcCredential } from '../uxc/uxc-outcome';
 import { generateWebhookSecret } from '../webhooks/webhook-signer';
 import { SecretBox } from './secret-box';
-
-/** A tenant's UXC credential, decrypted: only ever held in memory. */
-export interface UxcCredential {
-  ak: string;
-  sk: string;
-}
 
 /** The columns that hold a tenant's sealed secrets. */
 export type TenantSecretColumns = Pick<

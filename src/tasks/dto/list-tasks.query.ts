@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 import { TASK_STATES } from '../../uxc/task-state';
-import { TASK_TRACKINGS } from './task-response.dto';
+import { TASK_TRACKINGS } from '../task-tracking';
 
 export class ListTasksQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: TASK_STATES })

@@ -1,8 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from '../../common/api-docs';
 import { TASK_STATES } from '../../uxc/task-state';
-
-export const TASK_TRACKINGS = ['active', 'completed', 'expired', 'error', 'idle'] as const;
+import { TASK_TRACKINGS } from '../task-tracking';
 
 export class TaskResponseDto {
   @ApiProperty({ example: EXAMPLE_SID })
