@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'express';
+import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma } from '../generated/prisma/client';
 
 interface ErrorBody {
@@ -43,11 +44,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
           : ((answer as { message?: string | string[] }).message ?? exception.message);
       return { status, body: { statusCode: status, error: reasonPhrase(status), message } };
     }
-    if (exception instanceof Prisma.PrismaClientKnownRequestError) {
-      if (exception.code === 'P2002') {
-        return this.plain(HttpStatus.CONFLICT, 'the resource already exists');
-      }
-      if (exception.code === 'P2025') return this.plain(HttpStatus.NOT_FOUND, 'not found');
+    if (isUniqueViolation(exception)) {
+      return this.plain(HttpStatus.CONFLICT, 'the resource already exists');
+    }
+    if (exception instanceof Prisma.PrismaClientKnownRequestError && exception.code === 'P2025') {
+      return this.plain(HttpStatus.NOT_FOUND, 'not found');
     }
     const errorId = randomUUID();
     this.logger.error(

@@ -1,11 +1,12 @@
-import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { newId } from '../common/ids';
 import { decodeCursor, Page, pageLimit, toPage } from '../common/pagination';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
+import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma, Subscription } from '../generated/prisma/client';
 import { TaskOutbox, Tx } from '../tasks/task-outbox';
-import { checkCallbackUrl } from '../webhooks/callback-url-policy';
+import { allowedCallbackUrl } from './allowed-callback-url';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
 import { SubscriptionResponseDto } from './dto/subscription-response.dto';
@@ -34,19 +35,14 @@ export class SubscriptionsService {
    * revived with the new events, metadata and includePhotoParameters.
    */
   async create(tenantId: string, dto: CreateSubscriptionDto): Promise<CreateSubscriptionResult> {
-    const verdict = await checkCallbackUrl(dto.callbackUrl, {
-      allowPrivateNetworks: this.config.env.callbackAllowPrivateNetworks,
-    });
-    if (!verdict.ok) throw new BadRequestException([verdict.reason]);
+    await allowedCallbackUrl(dto.callbackUrl, this.config);
 
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.prisma.$transaction((tx) => this.createIn(tx, tenantId, dto));
       } catch (error) {
         // a concurrent identical request inserted first: the next round finds its row
-        const race =
-          error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-        if (!race || attempt >= 2) throw error;
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
       }
     }
   }

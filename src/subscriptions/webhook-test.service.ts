@@ -1,10 +1,10 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
-import { checkCallbackUrl } from '../webhooks/callback-url-policy';
 import { buildWebhookTestPayload, serializeWebhookPayload } from '../webhooks/webhook-payload';
 import { WebhookSender } from '../webhooks/webhook-sender';
 import { buildWebhookHeaders, generateWebhookMessageId } from '../webhooks/webhook-signer';
+import { allowedCallbackUrl } from './allowed-callback-url';
 import { WebhookTestResultDto } from './dto/webhook-test.dto';
 
 /** Sends one signed `webhook.test` now, so a client can check its endpoint and signature code. */
@@ -17,10 +17,7 @@ export class WebhookTestService {
   ) {}
 
   async send(tenantId: string, callbackUrl: string): Promise<WebhookTestResultDto> {
-    const verdict = await checkCallbackUrl(callbackUrl, {
-      allowPrivateNetworks: this.config.env.callbackAllowPrivateNetworks,
-    });
-    if (!verdict.ok) throw new BadRequestException([verdict.reason]);
+    const url = await allowedCallbackUrl(callbackUrl, this.config);
     const body = serializeWebhookPayload(buildWebhookTestPayload({ callbackUrl }));
     const webhookId = generateWebhookMessageId();
     const headers = buildWebhookHeaders(
@@ -28,7 +25,7 @@ export class WebhookTestService {
       body,
       await this.secrets.signingSecrets(tenantId),
     );
-    const result = await this.sender.send(verdict.url, headers, body);
+    const result = await this.sender.send(url, headers, body);
     return {
       delivered: result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300,
       statusCode: result.statusCode,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigService } from '../config/config.service';
 import { newId } from '../common/ids';
 import { PrismaService } from '../database/prisma.service';
-import { Prisma } from '../generated/prisma/client';
+import { isUniqueViolation } from '../database/unique-violation';
 import { SIMULATOR_DEFAULT_AK, SIMULATOR_DEFAULT_SK } from '../simulator/simulator.constants';
 import { generateWebhookSecret } from '../webhooks/webhook-signer';
 import { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key';
@@ -95,9 +95,7 @@ export class DefaultTenant implements OnApplicationBootstrap {
         return;
       } catch (error) {
         // another relay process starting at the same moment won the insert: go again
-        const race =
-          error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-        if (!race || attempt >= 2) throw error;
+        if (!isUniqueViolation(error) || attempt >= 2) throw error;
       }
     }
   }

@@ -7,6 +7,7 @@ import {
 import { newId } from '../common/ids';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { PrismaService } from '../database/prisma.service';
+import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma } from '../generated/prisma/client';
 import { generateWebhookSecret } from '../webhooks/webhook-signer';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './api-key';
@@ -143,7 +144,7 @@ export class TenantsService {
   }
 
   private nameTaken(error: unknown, name: string): unknown {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+    if (isUniqueViolation(error)) {
       return new ConflictException(`name: a tenant named "${name}" already exists`);
     }
     return error;
