@@ -10,24 +10,18 @@ import { EnvError } from './config/env';
 
 async function bootstrap(): Promise<void> {
   if (existsSync('.env')) loadDotEnv({ path: '.env', quiet: true });
-  let config: ConfigService;
-  try {
-    // validated here first so a bad variable stops the start with one clear message
-    config = ConfigService.fromEnvironment();
-  } catch (error) {
-    if (error instanceof EnvError) {
-      process.stderr.write(`uxc-relay: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
   const app = await NestFactory.create(AppModule, {
     bufferLogs: true,
+    // flushed below once the logger is in place; a failed start flushes them
+    // itself, except for a bad variable, which deserves one clear line
+    autoFlushLogs: false,
     bodyParser: false,
     // a failed start reaches the handler below, which names the cause and exits 1
     abortOnError: false,
   });
   configureApp(app);
+  app.flushLogs();
+  const config = app.get(ConfigService);
   await app.listen(config.env.port);
   new Logger('Main').log(
     `uxc-relay listening on http://localhost:${config.env.port} (API docs at /docs)`,
@@ -35,6 +29,12 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
+  // ConfigModule parses the environment, once, before anything else starts
+  if (error instanceof EnvError) {
+    process.stderr.write(`uxc-relay: ${error.message}\n`);
+    process.exit(1);
+  }
+  Logger.flush();
   process.stderr.write(
     `uxc-relay failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,
   );
