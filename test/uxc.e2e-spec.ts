@@ -261,7 +261,7 @@ describe('UXC client ⇄ simulator', () => {
     const credential = { ak: 'leaky-tenant', sk };
     server.simulator.addCredential(credential);
     const logs: string[] = [];
-    const logger = { debug: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) };
+    const logger = { debug: (m: string) => logs.push(m) };
     const written: string[] = [];
     const capture = (stream: NodeJS.WriteStream) =>
       jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {

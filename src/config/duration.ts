@@ -17,10 +17,3 @@ export function parseDuration(text: string): number | undefined {
   const value = Number(match[1]) * UNIT_MS[(match[2] ?? 'ms').toLowerCase()];
   return Number.isFinite(value) ? Math.round(value) : undefined;
 }
-
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's'] as const) {
-    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -12,6 +12,5 @@ import { DispatcherService } from './dispatcher.service';
 @Module({
   imports: [WebhooksModule],
   providers: [DeliveryQueue, DispatcherMetrics, DispatcherService, DispatcherScheduler],
-  exports: [DispatcherService],
 })
 export class DispatcherModule {}

@@ -42,5 +42,3 @@ export const LoggingModule = LoggerModule.forRootAsync({
     ].filter((part) => part !== undefined) as never,
   }),
 });
-
-export { LogDestinationModule };

@@ -41,6 +41,5 @@ const LEASE_MARGIN_MS = 5000;
     HistoryRetentionService,
     PollerScheduler,
   ],
-  exports: [PollerService, HistoryRetentionService],
 })
 export class PollerModule {}

@@ -10,6 +10,5 @@ import { WebhookTestService } from './webhook-test.service';
   imports: [TenantsModule, WebhooksModule],
   controllers: [SubscriptionsController, WebhookTestController],
   providers: [SubscriptionsService, WebhookTestService],
-  exports: [SubscriptionsService],
 })
 export class SubscriptionsModule {}

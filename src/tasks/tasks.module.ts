@@ -7,6 +7,5 @@ import { TasksService } from './tasks.service';
   imports: [TenantsModule],
   controllers: [TasksController],
   providers: [TasksService],
-  exports: [TasksService],
 })
 export class TasksModule {}

@@ -17,6 +17,6 @@ import { TenantSecrets } from './tenant-secrets.service';
     },
     TenantSecrets,
   ],
-  exports: [SecretBox, TenantSecrets],
+  exports: [TenantSecrets],
 })
 export class TenantSecretsModule {}

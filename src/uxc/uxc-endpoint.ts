@@ -4,18 +4,13 @@ import { SimulatorServer, startSimulatorServer } from '../simulator/simulator-se
 
 /**
  * Where the relay's UXC is: the configured `UXC_BASE_URL`, or the built-in
- * simulator started in-process when it is unset. Local mode reads `simulated`
- * to create its default tenant with the simulator's credential.
+ * simulator started in-process when it is unset.
  */
 export class UxcEndpoint implements OnApplicationShutdown {
   private constructor(
     readonly baseUrl: string,
     private readonly server: SimulatorServer | undefined,
   ) {}
-
-  get simulated(): boolean {
-    return this.server !== undefined;
-  }
 
   /** The in-process simulator, when there is one (tests script it directly). */
   get simulator(): Simulator | undefined {

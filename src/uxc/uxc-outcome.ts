@@ -43,10 +43,6 @@ export type UxcOutcome = UxcOk | UxcUpstreamError | UxcTransportError;
  */
 export type UxcFailure = UxcUpstreamError | UxcTransportError;
 
-export function isUxcFailure(outcome: UxcOutcome): outcome is UxcFailure {
-  return outcome.kind !== 'ok';
-}
-
 /** One short line for logs and task history, e.g. `errNo 3002: invalid ak/sk`. */
 export function describeUxcOutcome(outcome: UxcOutcome): string {
   switch (outcome.kind) {

@@ -34,11 +34,6 @@ export interface UxcEnvelope<T = UxcTaskData> {
   data: T;
 }
 
-/** The body of `POST /api/dispatch/task/get`. */
-export interface UxcTaskRequest {
-  sid: string;
-}
-
 export const UXC_TASK_GET_PATH = '/api/dispatch/task/get';
 
 /** errNo 0 is the only success; the document lists 3002, 3103 and 5000 and its example uses 1000. */

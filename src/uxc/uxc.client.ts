@@ -10,10 +10,9 @@ import { UXC_OK, UXC_TASK_GET_PATH } from './uxc-response';
 import { validateEnvelope, validateTaskData } from './uxc-response.validator';
 import { UxcMetrics } from './uxc.metrics';
 
-/** Any logger with these two methods; Nest's `Logger` fits. */
+/** Any logger with a `debug` method; Nest's `Logger` fits. */
 export interface UxcClientLogger {
   debug(message: string): void;
-  warn(message: string): void;
 }
 
 export interface UxcClientOptions {

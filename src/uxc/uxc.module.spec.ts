@@ -48,7 +48,6 @@ describe('UxcModule', () => {
     const endpoint = moduleRef.get(UxcEndpoint);
     const client = moduleRef.get(UxcClient);
 
-    expect(endpoint.simulated).toBe(true);
     expect(endpoint.simulator).toBeDefined();
     expect(endpoint.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(client.baseUrl).toBe(endpoint.baseUrl);
@@ -83,7 +82,6 @@ describe('UxcModule', () => {
     const logger = new CapturingLogger();
     const moduleRef = await compile({ UXC_BASE_URL: 'https://uxc.example.com/' }, logger);
     const endpoint = moduleRef.get(UxcEndpoint);
-    expect(endpoint.simulated).toBe(false);
     expect(endpoint.simulator).toBeUndefined();
     expect(endpoint.baseUrl).toBe('https://uxc.example.com');
     expect(moduleRef.get(UxcClient).baseUrl).toBe('https://uxc.example.com');

@@ -35,6 +35,6 @@ import { UxcMetrics } from './uxc.metrics';
         }),
     },
   ],
-  exports: [UxcClient, UxcEndpoint, UxcMetrics],
+  exports: [UxcClient],
 })
 export class UxcModule {}
