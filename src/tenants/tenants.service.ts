@@ -81,7 +81,7 @@ export class TenantsService {
     if (dto.name === undefined && dto.uxcAk === undefined && dto.uxcSk === undefined) {
       throw new BadRequestException(['give at least one of name, uxcAk, uxcSk']);
     }
-    await this.get(id);
+    await this.mustExist(id);
     try {
       const row = await this.prisma.tenant.update({
         where: { id },
@@ -99,7 +99,7 @@ export class TenantsService {
   }
 
   async createApiKey(tenantId: string): Promise<CreatedApiKeyDto> {
-    await this.get(tenantId);
+    await this.mustExist(tenantId);
     const apiKey = generateApiKey();
     const row = await this.prisma.apiKey.create({
       data: { ...this.apiKeyRow(apiKey), tenantId },
@@ -108,7 +108,7 @@ export class TenantsService {
   }
 
   async listApiKeys(tenantId: string): Promise<ApiKeyResponseDto[]> {
-    await this.get(tenantId);
+    await this.mustExist(tenantId);
     const rows = await this.prisma.apiKey.findMany({ where: { tenantId }, orderBy: { id: 'asc' } });
     return rows.map((row) => ({
       id: row.id,
@@ -122,6 +122,11 @@ export class TenantsService {
     const { count } = await this.prisma.apiKey.deleteMany({ where: { id: keyId, tenantId } });
     if (count === 0)
       throw new NotFoundException(`API key ${keyId} not found for tenant ${tenantId}`);
+  }
+
+  private async mustExist(id: string): Promise<void> {
+    const row = await this.prisma.tenant.findUnique({ where: { id }, select: { id: true } });
+    if (!row) throw this.notFound(id);
   }
 
   private apiKeyRow(apiKey: string): { id: string; hash: string; prefix: string } {
