@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
-import { EmbeddedDatabase, startEmbeddedPostgres } from './embedded-postgres';
+import { EmbeddedDatabase } from './embedded-postgres';
 import { applyMigrations } from './migrator';
+import { resolveDatabase } from './resolve-database';
 
 /**
  * Where the relay's data lives: `DATABASE_URL`, or a PostgreSQL server the
@@ -18,20 +19,7 @@ export class DatabaseConnection implements OnApplicationShutdown {
   ) {}
 
   static async open(config: ConfigService): Promise<DatabaseConnection> {
-    let embedded: EmbeddedDatabase | undefined;
-    let url = config.env.databaseUrl;
-    if (url === undefined) {
-      this.logger.log(
-        `DATABASE_URL is not set: starting embedded PostgreSQL under ${config.env.dataDir}`,
-      );
-      embedded = await startEmbeddedPostgres({
-        dataDir: config.env.dataDir,
-        persistent: true,
-        log: (line) => this.logger.debug(line),
-      });
-      this.logger.log(`Embedded PostgreSQL is running (data in ${embedded.dataDir})`);
-      url = embedded.url;
-    }
+    const { url, embedded } = await resolveDatabase(config, this.logger);
     try {
       const applied = await applyMigrations(url);
       if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { config as loadDotEnv } from 'dotenv';
 import { ConfigService } from '../../config/config.service';
 import { EnvError } from '../../config/env';
-import { EmbeddedDatabase, startEmbeddedPostgres } from '../embedded-postgres';
+import { EmbeddedDatabase } from '../embedded-postgres';
+import { resolveDatabase } from '../resolve-database';
 
 /**
  * Runs a database command against `DATABASE_URL`, or against the embedded
@@ -16,13 +17,11 @@ export async function runDatabaseCommand(
   try {
     if (existsSync('.env')) loadDotEnv({ path: '.env', quiet: true });
     const config = ConfigService.fromEnvironment();
-    let url = config.env.databaseUrl;
-    if (url === undefined) {
-      embedded = await startEmbeddedPostgres({ dataDir: config.env.dataDir, persistent: true });
-      process.stdout.write(`${name}: using the embedded PostgreSQL under ${config.env.dataDir}\n`);
-      url = embedded.url;
-    }
-    await command(url);
+    const database = await resolveDatabase(config, {
+      log: (message) => process.stdout.write(`${name}: ${message}\n`),
+    });
+    embedded = database.embedded;
+    await command(database.url);
     await embedded?.stop();
     // the wasm schema engine keeps the event loop alive once it has run
     process.exit(0);
