@@ -1,10 +1,10 @@
 import request from 'supertest';
-import { createTestApp, TestApp } from './support/app';
-import { createTestDatabase } from './support/database';
+import { TestApp } from './support/app';
 import {
   appendTaskEvent,
+  bearer,
   createSubscription,
-  createTenant,
+  createTwoTenantRelay,
   TenantFixture,
 } from './support/factories';
 
@@ -14,12 +14,9 @@ describe('deliveries API', () => {
   let relay: TestApp;
   let acme: TenantFixture;
   let other: TenantFixture;
-  const as = (fixture: TenantFixture) => ({ Authorization: `Bearer ${fixture.apiKey}` });
 
   beforeAll(async () => {
-    relay = await createTestApp(await createTestDatabase());
-    acme = await createTenant(relay);
-    other = await createTenant(relay);
+    ({ relay, acme, other } = await createTwoTenantRelay());
   });
   afterAll(() => relay.close());
 
@@ -81,7 +78,7 @@ describe('deliveries API', () => {
     const first = await request(relay.url)
       .get(`/v1/subscriptions/${subscription.id}/deliveries`)
       .query({ limit: 1 })
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(first.body.items).toEqual([
       {
@@ -105,7 +102,7 @@ describe('deliveries API', () => {
     const second = await request(relay.url)
       .get(`/v1/subscriptions/${subscription.id}/deliveries`)
       .query({ cursor: first.body.nextCursor })
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(second.body.items).toEqual([
       expect.objectContaining({
@@ -137,7 +134,10 @@ describe('deliveries API', () => {
       { at: new Date('2026-11-27T06:00:05Z'), statusCode: 503, durationMs: 20, error: null },
       'failed',
     );
-    const answer = await request(relay.url).get(`/v1/deliveries/${id}`).set(as(acme)).expect(200);
+    const answer = await request(relay.url)
+      .get(`/v1/deliveries/${id}`)
+      .set(bearer(acme))
+      .expect(200);
     expect(answer.body).toMatchObject({
       id,
       state: 'failed',
@@ -177,7 +177,7 @@ describe('deliveries API', () => {
     const before = Date.now();
     const answer = await request(relay.url)
       .post(`/v1/deliveries/${id}/redeliver`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(202);
     expect(answer.body).toMatchObject({ id, state: 'pending', attempts: 1, completedAt: null });
     const row = await relay.prisma.delivery.findUniqueOrThrow({ where: { id } });
@@ -195,11 +195,11 @@ describe('deliveries API', () => {
     const { subscription, deliveries } = await subscriptionWithDeliveries('canceled-sub');
     await request(relay.url)
       .delete(`/v1/subscriptions/${subscription.id}`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     const answer = await request(relay.url)
       .post(`/v1/deliveries/${deliveries[0].id}/redeliver`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(409);
     expect(answer.body.message).toMatch(/canceled/);
     expect(
@@ -215,11 +215,11 @@ describe('deliveries API', () => {
       () => request(relay.url).get(`/v1/deliveries/${id}`),
       () => request(relay.url).post(`/v1/deliveries/${id}/redeliver`),
     ]) {
-      expect((await call().set(as(other))).status).toBe(404);
+      expect((await call().set(bearer(other))).status).toBe(404);
       expect((await call()).status).toBe(401);
       expect((await call().set('Authorization', 'Bearer uxr_wrong')).status).toBe(401);
     }
-    await request(relay.url).get('/v1/deliveries/msg_unknown').set(as(acme)).expect(404);
+    await request(relay.url).get('/v1/deliveries/msg_unknown').set(bearer(acme)).expect(404);
     const row = await relay.prisma.delivery.findUniqueOrThrow({ where: { id } });
     expect(row.state).toBe('pending');
     expect(row.nextAttemptAt.getTime()).toBe(deliveries[0].nextAttemptAt.getTime());

@@ -1,7 +1,6 @@
 import request from 'supertest';
-import { createTestApp, TestApp } from './support/app';
-import { createTestDatabase } from './support/database';
-import { appendTaskEvent, createTenant, TenantFixture } from './support/factories';
+import { TestApp } from './support/app';
+import { appendTaskEvent, bearer, createTwoTenantRelay, TenantFixture } from './support/factories';
 
 const CALLBACK = 'http://127.0.0.1:9/hook';
 
@@ -9,12 +8,9 @@ describe('subscriptions', () => {
   let relay: TestApp;
   let acme: TenantFixture;
   let other: TenantFixture;
-  const as = (fixture: TenantFixture) => ({ Authorization: `Bearer ${fixture.apiKey}` });
 
   beforeAll(async () => {
-    relay = await createTestApp(await createTestDatabase());
-    acme = await createTenant(relay);
-    other = await createTenant(relay);
+    ({ relay, acme, other } = await createTwoTenantRelay());
   });
   afterAll(() => relay.close());
 
@@ -28,7 +24,7 @@ describe('subscriptions', () => {
     };
     const first = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send(body)
       .expect(201);
     expect(first.body).toEqual({
@@ -44,7 +40,7 @@ describe('subscriptions', () => {
     });
     const again = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid: body.sid, callbackUrl: CALLBACK })
       .expect(200);
     expect(again.body).toEqual(first.body);
@@ -58,7 +54,7 @@ describe('subscriptions', () => {
     // another tenant's identical subscription is its own
     const theirs = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(other))
+      .set(bearer(other))
       .send(body)
       .expect(201);
     expect(theirs.body.id).not.toBe(first.body.id);
@@ -67,7 +63,7 @@ describe('subscriptions', () => {
   it('defaults events to all, metadata to {} and includePhotoParameters to false', async () => {
     const answer = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid: 'defaults', callbackUrl: CALLBACK })
       .expect(201);
     expect(answer.body).toMatchObject({
@@ -80,13 +76,13 @@ describe('subscriptions', () => {
   it('takes back what it answers: events null means all', async () => {
     const first = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid: 'echo', callbackUrl: CALLBACK })
       .expect(201);
     const { sid, callbackUrl, events, metadata, includePhotoParameters } = first.body;
     const again = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl, events, metadata, includePhotoParameters })
       .expect(200);
     expect(again.body.id).toBe(first.body.id);
@@ -98,7 +94,7 @@ describe('subscriptions', () => {
       Array.from({ length: 8 }, () =>
         request(relay.url)
           .post('/v1/subscriptions')
-          .set(as(acme))
+          .set(bearer(acme))
           .send({ sid: 'race', callbackUrl: CALLBACK }),
       ),
     );
@@ -112,7 +108,7 @@ describe('subscriptions', () => {
     const sid = 'finished-task';
     await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/a` })
       .expect(201);
     await appendTaskEvent(relay, acme.tenant, sid, {
@@ -129,7 +125,7 @@ describe('subscriptions', () => {
     });
     const late = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/late`, metadata: { who: 'late' } })
       .expect(201);
     const deliveries = await relay.prisma.delivery.findMany({
@@ -156,7 +152,7 @@ describe('subscriptions', () => {
     // a filter that does not want the current state gets nothing
     const filtered = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/filtered`, events: ['task.failed'] })
       .expect(201);
     expect(await relay.prisma.delivery.count({ where: { subscriptionId: filtered.body.id } })).toBe(
@@ -170,14 +166,14 @@ describe('subscriptions', () => {
     for (let i = 0; i < 5; i++) {
       const answer = await request(relay.url)
         .post('/v1/subscriptions')
-        .set(as(acme))
+        .set(bearer(acme))
         .send({ sid, callbackUrl: `${CALLBACK}/${i}` })
         .expect(201);
       ids.push(answer.body.id);
     }
     const one = await request(relay.url)
       .get(`/v1/subscriptions/${ids[0]}`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(one.body).toMatchObject({
       id: ids[0],
@@ -193,7 +189,7 @@ describe('subscriptions', () => {
       const page: request.Response = await request(relay.url)
         .get('/v1/subscriptions')
         .query({ sid, limit: 2, ...(cursor ? { cursor } : {}) })
-        .set(as(acme))
+        .set(bearer(acme))
         .expect(200);
       seen.push(...page.body.items.map((item: { id: string }) => item.id));
       cursor = page.body.nextCursor;
@@ -202,11 +198,11 @@ describe('subscriptions', () => {
     expect(seen).toEqual(ids);
     expect(pages).toBe(3);
 
-    await request(relay.url).delete(`/v1/subscriptions/${ids[1]}`).set(as(acme)).expect(200);
+    await request(relay.url).delete(`/v1/subscriptions/${ids[1]}`).set(bearer(acme)).expect(200);
     const canceled = await request(relay.url)
       .get('/v1/subscriptions')
       .query({ sid, state: 'canceled' })
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(canceled.body).toEqual({
       items: [expect.objectContaining({ id: ids[1] })],
@@ -215,7 +211,7 @@ describe('subscriptions', () => {
     const all = await request(relay.url)
       .get('/v1/subscriptions')
       .query({ limit: 200 })
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(all.body.items.every((item: { sid: string }) => typeof item.sid === 'string')).toBe(
       true,
@@ -223,7 +219,7 @@ describe('subscriptions', () => {
     const theirs = await request(relay.url)
       .get('/v1/subscriptions')
       .query({ sid })
-      .set(as(other))
+      .set(bearer(other))
       .expect(200);
     expect(theirs.body).toEqual({ items: [], nextCursor: null });
   });
@@ -232,12 +228,12 @@ describe('subscriptions', () => {
     const sid = 'to-cancel';
     const a = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/a` })
       .expect(201);
     const b = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/b` })
       .expect(201);
     await appendTaskEvent(relay, acme.tenant, sid, {
@@ -251,7 +247,7 @@ describe('subscriptions', () => {
 
     const canceled = await request(relay.url)
       .delete(`/v1/subscriptions/${a.body.id}`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(canceled.body).toMatchObject({ id: a.body.id, state: 'canceled' });
     expect(
@@ -266,15 +262,15 @@ describe('subscriptions', () => {
       relay.prisma.task.findFirstOrThrow({ where: { sid, tenantId: acme.tenant.id } });
     expect((await task()).tracking).toBe('active');
 
-    await request(relay.url).delete(`/v1/subscriptions/${b.body.id}`).set(as(acme)).expect(200);
+    await request(relay.url).delete(`/v1/subscriptions/${b.body.id}`).set(bearer(acme)).expect(200);
     expect((await task()).tracking).toBe('idle');
     // canceling twice is harmless
-    await request(relay.url).delete(`/v1/subscriptions/${b.body.id}`).set(as(acme)).expect(200);
+    await request(relay.url).delete(`/v1/subscriptions/${b.body.id}`).set(bearer(acme)).expect(200);
 
     // subscribing again revives the same subscription, wakes the task and re-sends the current state
     const revived = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: `${CALLBACK}/a`, metadata: { round: 2 } })
       .expect(200);
     expect(revived.body).toMatchObject({ id: a.body.id, state: 'active', metadata: { round: 2 } });
@@ -287,7 +283,7 @@ describe('subscriptions', () => {
   it("hides other tenants' subscriptions behind 404", async () => {
     const mine = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid: 'private', callbackUrl: CALLBACK })
       .expect(201);
     for (const call of [
@@ -296,7 +292,7 @@ describe('subscriptions', () => {
       request(relay.url).get(`/v1/subscriptions/${mine.body.id}/deliveries`),
       request(relay.url).get('/v1/subscriptions/sub_unknown'),
     ]) {
-      const answer = await call.set(as(other));
+      const answer = await call.set(bearer(other));
       expect(answer.status).toBe(404);
       expect(answer.text).not.toContain('private');
     }
@@ -307,7 +303,7 @@ describe('subscriptions', () => {
   it('answers 401 on every route without a key or with a wrong one', async () => {
     const mine = await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid: 'auth', callbackUrl: CALLBACK })
       .expect(201);
     const calls = () => [

@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { createTestApp, TestApp } from './support/app';
-import { createTestDatabase } from './support/database';
+import { TestApp } from './support/app';
 import {
   appendTaskEvent,
+  bearer,
   createSubscription,
   createTenant,
+  createTwoTenantRelay,
   TenantFixture,
 } from './support/factories';
 
@@ -14,12 +15,9 @@ describe('tasks and their history', () => {
   let relay: TestApp;
   let acme: TenantFixture;
   let other: TenantFixture;
-  const as = (fixture: TenantFixture) => ({ Authorization: `Bearer ${fixture.apiKey}` });
 
   beforeAll(async () => {
-    relay = await createTestApp(await createTestDatabase());
-    acme = await createTenant(relay);
-    other = await createTenant(relay);
+    ({ relay, acme, other } = await createTwoTenantRelay());
   });
   afterAll(() => relay.close());
 
@@ -40,7 +38,7 @@ describe('tasks and their history', () => {
   it.each(awkwardSids)('round-trips sid %j through the URL', async (sid) => {
     await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: CALLBACK })
       .expect(201);
     await appendTaskEvent(relay, acme.tenant, sid, {
@@ -49,23 +47,23 @@ describe('tasks and their history', () => {
       status: 100,
     });
     const path = `/v1/tasks/${encodeURIComponent(sid)}`;
-    const task = await request(relay.url).get(path).set(as(acme)).expect(200);
+    const task = await request(relay.url).get(path).set(bearer(acme)).expect(200);
     expect(task.body.sid).toBe(sid);
-    const events = await request(relay.url).get(`${path}/events`).set(as(acme)).expect(200);
+    const events = await request(relay.url).get(`${path}/events`).set(bearer(acme)).expect(200);
     expect(events.body.items).toHaveLength(1);
-    await request(relay.url).get(path).set(as(other)).expect(404);
+    await request(relay.url).get(path).set(bearer(other)).expect(404);
   });
 
   it('shows the task now with every contract field', async () => {
     const sid = 'BT|full-task';
     await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: CALLBACK })
       .expect(201);
     const fresh = await request(relay.url)
       .get(`/v1/tasks/${encodeURIComponent(sid)}`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(fresh.body).toMatchObject({ sid, state: null, tracking: 'active', sequence: 0 });
 
@@ -86,7 +84,7 @@ describe('tasks and their history', () => {
     });
     const task = await request(relay.url)
       .get(`/v1/tasks/${encodeURIComponent(sid)}`)
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(Object.keys(task.body).sort()).toEqual(
       [
@@ -124,7 +122,7 @@ describe('tasks and their history', () => {
     const sid = 'history';
     await request(relay.url)
       .post('/v1/subscriptions')
-      .set(as(acme))
+      .set(bearer(acme))
       .send({ sid, callbackUrl: CALLBACK })
       .expect(201);
     await appendTaskEvent(relay, acme.tenant, sid, {
@@ -151,7 +149,7 @@ describe('tasks and their history', () => {
       const page: request.Response = await request(relay.url)
         .get(`/v1/tasks/${sid}/events`)
         .query({ limit: 2, ...(cursor ? { cursor } : {}) })
-        .set(as(acme))
+        .set(bearer(acme))
         .expect(200);
       for (const item of page.body.items) {
         sequences.push(item.sequence);
@@ -164,7 +162,7 @@ describe('tasks and their history', () => {
     const first = await request(relay.url)
       .get(`/v1/tasks/${sid}/events`)
       .query({ limit: 2 })
-      .set(as(acme))
+      .set(bearer(acme))
       .expect(200);
     expect(Object.keys(first.body.items[1]).sort()).toEqual(
       [
@@ -204,7 +202,7 @@ describe('tasks and their history', () => {
       tracking: 'completed',
     });
     const list = (query: Record<string, string>) =>
-      request(relay.url).get('/v1/tasks').query(query).set(as(tenant)).expect(200);
+      request(relay.url).get('/v1/tasks').query(query).set(bearer(tenant)).expect(200);
     const sids = (answer: request.Response) =>
       answer.body.items.map((item: { sid: string }) => item.sid);
     expect(sids(await list({}))).toEqual(['l-1', 'l-2', 'l-3']);
@@ -217,12 +215,12 @@ describe('tasks and their history', () => {
   });
 
   it('answers 404 for an unknown sid and 401 without or with a wrong key', async () => {
-    await request(relay.url).get('/v1/tasks/never-seen').set(as(acme)).expect(404);
-    await request(relay.url).get('/v1/tasks/never-seen/events').set(as(acme)).expect(404);
+    await request(relay.url).get('/v1/tasks/never-seen').set(bearer(acme)).expect(404);
+    await request(relay.url).get('/v1/tasks/never-seen/events').set(bearer(acme)).expect(404);
     for (const path of ['/v1/tasks', '/v1/tasks/history', '/v1/tasks/history/events']) {
       await request(relay.url).get(path).expect(401);
       await request(relay.url).get(path).set('Authorization', 'Bearer uxr_nope').expect(401);
     }
-    await request(relay.url).get('/v1/tasks/history/events').set(as(other)).expect(404);
+    await request(relay.url).get('/v1/tasks/history/events').set(bearer(other)).expect(404);
   });
 });

@@ -7,7 +7,8 @@ import { SecretBox } from '../../src/tenants/secret-box';
 import { TaskHistory } from '../../src/tasks/task-history';
 import { TaskOutbox } from '../../src/tasks/task-outbox';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-signer';
-import type { TestApp } from './app';
+import { createTestApp, TestApp } from './app';
+import { createTestDatabase } from './database';
 
 export interface TenantFixture {
   tenant: Tenant;
@@ -40,6 +41,22 @@ export async function createTenant(
     },
   });
   return { tenant, apiKey, webhookSecret, uxcAk, uxcSk };
+}
+
+/** The `Authorization` header of a tenant's API key, for supertest's `set`. */
+export function bearer(fixture: TenantFixture): { Authorization: string } {
+  return { Authorization: `Bearer ${fixture.apiKey}` };
+}
+
+/**
+ * A relay on a fresh database with two tenants: `acme` acts, `other` checks
+ * that it cannot see or touch acme's data.
+ */
+export async function createTwoTenantRelay(
+  env: Record<string, string> = {},
+): Promise<{ relay: TestApp; acme: TenantFixture; other: TenantFixture }> {
+  const relay = await createTestApp(await createTestDatabase(), env);
+  return { relay, acme: await createTenant(relay), other: await createTenant(relay) };
 }
 
 /** A subscription and its tracked task, as the API would leave them. */
