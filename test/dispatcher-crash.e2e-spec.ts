@@ -3,6 +3,7 @@ import { createTestDatabase } from './support/database';
 import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
 import { WebhookReceiver } from './support/receiver';
 import { RelayProcess, spawnRelay } from './support/relay-process';
+import { sleep } from './support/wait';
 
 const DELIVERIES = 50;
 
@@ -80,7 +81,7 @@ describe('dispatcher killed mid-flight', () => {
     const deadline = Date.now() + 10_000;
     let rows = await seeder.prisma.delivery.findMany({ include: { attemptLog: true } });
     while (rows.some((d) => d.state !== 'succeeded') && Date.now() < deadline) {
-      await new Promise((done) => setTimeout(done, 100));
+      await sleep(100);
       rows = await seeder.prisma.delivery.findMany({ include: { attemptLog: true } });
     }
     expect(rows.map((d) => d.state)).toEqual(Array(DELIVERIES).fill('succeeded'));

@@ -2,6 +2,7 @@ import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
 import { WebhookReceiver } from './support/receiver';
+import { sleep } from './support/wait';
 
 const SUBSCRIPTIONS = 40;
 const STEPS = [
@@ -59,7 +60,7 @@ describe('two dispatchers on one database', () => {
     const total = SUBSCRIPTIONS * STEPS.length;
     await receiver.waitForCount(total, 20_000);
     // anything sent twice would arrive in this pause
-    await new Promise((done) => setTimeout(done, 500));
+    await sleep(500);
 
     const ids = receiver.requests.map((r) => r.webhookId);
     expect(ids).toHaveLength(total);

@@ -26,6 +26,7 @@ import {
   createTenant,
   TenantFixture,
 } from './support/factories';
+import { sleep, waitFor } from './support/wait';
 import { WebhookReceiver } from './support/receiver';
 
 const FAST = {
@@ -33,21 +34,6 @@ const FAST = {
   WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms',
   WEBHOOK_TIMEOUT_MS: '2000',
 };
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 interface Setup {
   relay: TestApp;
@@ -119,7 +105,7 @@ describe('dispatcher', () => {
     const requests = s.receiver.requests;
     expect(requests.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     // the 2xx is recorded just after the receiver answered
-    const deliveries = await eventually(async () => {
+    const deliveries = await waitFor('every delivery to succeed', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows.every((d) => d.state === 'succeeded') && rows;
     });
@@ -156,7 +142,7 @@ describe('dispatcher', () => {
     expect(() => svix.verify(last.body.replace('succeeded', 'failed'), last.headers)).toThrow();
 
     // terminal task, nothing pending: the subscription is done
-    await eventually(async () => {
+    await waitFor('the subscription to be done', async () => {
       const row = await s.relay.prisma.subscription.findUniqueOrThrow({ where: { id: sub.id } });
       return row.state === 'done';
     });
@@ -168,7 +154,7 @@ describe('dispatcher', () => {
     const sub = await subscribe(s, 'BT|retry', '/retry');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(3);
-    const [delivery] = await eventually(async () => {
+    const [delivery] = await waitFor('the retried delivery to succeed', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows[0]?.state === 'succeeded' && rows;
     });
@@ -187,7 +173,7 @@ describe('dispatcher', () => {
     await s.receiver.waitForCount(4);
     expect(s.receiver.requests[3].webhookId).toBe(delivery.id);
     expect(s.receiver.requests[3].body).toBe(s.receiver.requests[0].body);
-    await eventually(async () => {
+    await waitFor('the redelivery to be recorded', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows[0].state === 'succeeded' && rows[0].attemptLog.length === 4;
     });
@@ -199,7 +185,7 @@ describe('dispatcher', () => {
     const sub = await subscribe(s, 'BT|down', '/down');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(4);
-    await eventually(async () => {
+    await waitFor('the delivery to fail after 4 attempts', async () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
       return row.state === 'failed' && row.attempts === 4;
     });
@@ -218,7 +204,7 @@ describe('dispatcher', () => {
     const sub = await subscribe(s, 'BT|gone', '/gone');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(1);
-    await eventually(async () => {
+    await waitFor('the subscription to be disabled', async () => {
       const row = await s.relay.prisma.subscription.findUniqueOrThrow({ where: { id: sub.id } });
       return row.state === 'disabled';
     });
@@ -234,7 +220,7 @@ describe('dispatcher', () => {
     expect(await redeliver(s, rows[0].id)).toBe(202);
     await s.receiver.waitForCount(2);
     expect(s.receiver.requests[1].webhookId).toBe(rows[0].id);
-    await eventually(async () => {
+    await waitFor('the second failed attempt to be recorded', async () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
       return row.state === 'failed' && row.attemptLog.length === 2;
     });
@@ -250,7 +236,7 @@ describe('dispatcher', () => {
     await s.receiver.waitForCount(1);
     // queued while the first is in flight
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
-    await eventually(async () => {
+    await waitFor('the queued delivery to be canceled', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows.map((d) => d.state).join() === 'failed,canceled';
     });
@@ -297,7 +283,7 @@ describe('dispatcher', () => {
       tracking: 'completed',
     });
     // the first delivery keeps failing meanwhile
-    await eventually(async () => {
+    await waitFor('a second attempt of the first delivery', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows[0].attempts >= 2;
     });
@@ -515,7 +501,7 @@ describe('dispatcher and DNS at connect time', () => {
       answer = ['169.254.169.254'];
       receiver.dropConnections();
       await appendTaskEvent(relay, sub.taskId, { type: 'task.running', state: 'running' });
-      const attempts = await eventually(async () => {
+      const attempts = await waitFor('two attempts of the second delivery', async () => {
         const rows = await relay.prisma.deliveryAttempt.findMany({
           where: { delivery: { subscriptionId: sub.id, sequence: 2 } },
         });

@@ -11,6 +11,7 @@ import {
   TaskEventPayloadInput,
   WebhookSender,
 } from '../src/webhooks';
+import { waitFor } from './support/wait';
 
 const RECEIVER = path.join(__dirname, '..', 'examples', 'receiver', 'receiver.js');
 
@@ -33,7 +34,9 @@ async function startReceiver(
   const running: RunningReceiver = { child, url: '', stdout: [], stderr: [] };
   collectLines(child.stdout!, running.stdout);
   collectLines(child.stderr!, running.stderr);
-  const listening = await waitFor(() => running.stdout.find((l) => l.startsWith('listening on ')));
+  const listening = await waitFor('the receiver to listen', () =>
+    running.stdout.find((l) => l.startsWith('listening on ')),
+  );
   running.url = `${listening.match(/http:\/\/\S+\//)![0]}uxc`;
   return running;
 }
@@ -47,16 +50,6 @@ function collectLines(stream: NodeJS.ReadableStream, into: string[]): void {
     buffered = lines.pop() ?? '';
     into.push(...lines);
   });
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the receiver');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function event(overrides: Partial<TaskEventPayloadInput> = {}): TaskEventPayloadInput {
@@ -121,7 +114,7 @@ describe('examples/receiver', () => {
     const { status, answer } = await post(taskBody({ sequence: 2 }));
     expect(status).toBe(200);
     expect(answer).toEqual({ ok: true });
-    const line = await waitFor(() => printed()[0]);
+    const line = await waitFor('a printed event', () => printed()[0]);
     expect(line).toBe(
       '2026-11-27T05:00:01Z task.running   BT|7aa9…  seq=2 running progress=0.40 queue=0/0',
     );
@@ -134,7 +127,9 @@ describe('examples/receiver', () => {
     });
     expect(status).toBe(401);
     expect(answer).toEqual({ error: 'invalid signature' });
-    await waitFor(() => receiver.stderr.find((l) => l.includes('bad or missing signature')));
+    await waitFor('the receiver to complain', () =>
+      receiver.stderr.find((l) => l.includes('bad or missing signature')),
+    );
     expect(printed()).toHaveLength(before);
   });
 
@@ -154,7 +149,9 @@ describe('examples/receiver', () => {
     const repeat = await post(body, { id });
     expect([first.status, repeat.status]).toEqual([200, 200]);
     expect(repeat.answer).toEqual({ ok: true, duplicate: true });
-    await waitFor(() => receiver.stderr.find((l) => l === `duplicate ${id}: already handled`));
+    await waitFor('the receiver to complain', () =>
+      receiver.stderr.find((l) => l === `duplicate ${id}: already handled`),
+    );
     expect(printed().filter((l) => l.includes('seq=5'))).toHaveLength(1);
   });
 
@@ -164,7 +161,9 @@ describe('examples/receiver', () => {
     const equal = await post(taskBody({ sequence: 5, progress: 0.7 }));
     expect(lower).toEqual({ status: 200, answer: { ok: true, stale: true } });
     expect(equal).toEqual({ status: 200, answer: { ok: true, stale: true } });
-    await waitFor(() => receiver.stderr.find((l) => l.includes('sequence 5 <= 5 of sub_a')));
+    await waitFor('the receiver to complain', () =>
+      receiver.stderr.find((l) => l.includes('sequence 5 <= 5 of sub_a')),
+    );
     expect(printed()).toHaveLength(before);
 
     // Another subscription keeps its own sequence.
@@ -181,7 +180,7 @@ describe('examples/receiver', () => {
       }),
     );
     expect(other.answer).toEqual({ ok: true });
-    expect(await waitFor(() => printed()[before])).toBe(
+    expect(await waitFor('a printed event', () => printed()[before])).toBe(
       '2026-11-27T05:00:01Z task.queued    BT|7aa9…  seq=1 queued queue=3/9',
     );
   });
@@ -201,7 +200,7 @@ describe('examples/receiver', () => {
         outputResult: ['cos://bucket/a.png', 'cos://bucket/b.png'],
       }),
     );
-    expect(await waitFor(() => printed()[before])).toBe(
+    expect(await waitFor('a printed event', () => printed()[before])).toBe(
       '2026-11-27T05:00:01Z task.succeeded BT|7aa9…  seq=9 succeeded progress=1.00 queue=0/0 cost=66.59s output=cos://bucket/a.png (+1) message="ok"',
     );
   });
@@ -213,7 +212,7 @@ describe('examples/receiver', () => {
     );
     const { status } = await post(body, { secrets: [generateWebhookSecret(), secret] });
     expect(status).toBe(200);
-    expect(await waitFor(() => printed()[before])).toMatch(
+    expect(await waitFor('a printed event', () => printed()[before])).toMatch(
       /^2026-11-27T06:00:00Z webhook\.test {3}Test webhook from uxc-relay/,
     );
   });

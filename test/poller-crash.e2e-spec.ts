@@ -3,7 +3,8 @@ import { TEST_ENCRYPTION_KEY, TestApp, createTestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { TenantFixture, createSubscription, createTenant } from './support/factories';
 import { RelayProcess, spawnRelay, waitForOk } from './support/relay-process';
-import { eventsOf, queued, running, sleep, taskOf, waitFor, waitForEvents } from './poller.harness';
+import { eventsOf, queued, running, taskOf, waitForEvents } from './support/poller-harness';
+import { sleep, waitFor } from './support/wait';
 
 /**
  * The built relay as a real process (`dist/src/main.js`, built by `npm test`'s

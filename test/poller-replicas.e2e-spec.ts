@@ -2,7 +2,8 @@ import { startSimulatorServer, SimulatorServer } from '../src/simulator/simulato
 import { TestApp, createTestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { createSubscription, createTenant } from './support/factories';
-import { FAST_POLLER, callTimes, eventsOf, gaps, waitFor } from './poller.harness';
+import { FAST_POLLER, callTimes, eventsOf, gaps } from './support/poller-harness';
+import { waitFor } from './support/wait';
 
 const TASKS = 6;
 

@@ -9,12 +9,11 @@ import {
   gaps,
   queued,
   running,
-  sleep,
   startPollerWorld,
   taskOf,
-  waitFor,
   waitForEvents,
-} from './poller.harness';
+} from './support/poller-harness';
+import { sleep, waitFor } from './support/wait';
 
 const HOOK = 'http://127.0.0.1:9/hooks';
 

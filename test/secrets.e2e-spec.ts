@@ -4,6 +4,7 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { createTestApp, TEST_ADMIN_TOKEN, TEST_ENCRYPTION_KEY, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
+import { waitFor } from './support/wait';
 
 interface Received {
   headers: http.IncomingHttpHeaders;
@@ -222,11 +223,9 @@ describe('secrets: webhook signing secret, test endpoint, and what never leaks',
       .set(auth())
       .expect(200);
     // the request line is written once the answer has gone out
-    const deadline = Date.now() + 5000;
-    const logged = (): boolean =>
-      relay.logs.lines.slice(before).some((line) => line.includes('"url":"/v1/subscriptions"'));
-    while (!logged() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 20));
-    expect(logged()).toBe(true);
+    await waitFor('the request line', () =>
+      relay.logs.lines.slice(before).some((line) => line.includes('"url":"/v1/subscriptions"')),
+    );
     expect(relay.logs.text).not.toContain('sid-only-in-a-query');
   });
 });

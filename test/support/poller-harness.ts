@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Task, TaskEvent } from '../src/generated/prisma/client';
-import { SimulatorServer, startSimulatorServer } from '../src/simulator/simulator-server';
-import { SimulatorStep } from '../src/simulator/task-lifecycle';
-import { TestApp, createTestApp } from './support/app';
-import { createTestDatabase } from './support/database';
-import { TenantFixture, createTenant } from './support/factories';
+import type { Task, TaskEvent } from '../../src/generated/prisma/client';
+import { SimulatorServer, startSimulatorServer } from '../../src/simulator/simulator-server';
+import { SimulatorStep } from '../../src/simulator/task-lifecycle';
+import { TestApp, createTestApp } from './app';
+import { createTestDatabase } from './database';
+import { TenantFixture, createTenant } from './factories';
+import { waitFor } from './wait';
 
 /** Shared by the poller's e2e specs: a relay polling a simulator over loopback HTTP. */
 
 export const FIXTURE = JSON.parse(
-  readFileSync(join(__dirname, 'fixtures/uxc/task-get.success.json'), 'utf8'),
+  readFileSync(join(__dirname, '..', 'fixtures/uxc/task-get.success.json'), 'utf8'),
 ) as { data: Record<string, unknown> & { sid: string; outputResult: string[] } };
 
 /** Fast cadence: a running task every 100 ms, the slowest 1 s. */
@@ -27,23 +28,6 @@ export const queued = (queueNum: number): SimulatorStep => ({
 export const running = (progress: number): SimulatorStep => ({
   data: { status: 200, progress, queueNum: 0, queueTotal: 0, message: 'running' },
 });
-
-export const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-/** Waits until `probe` answers something truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 export interface PollerWorld {
   sim: SimulatorServer;
