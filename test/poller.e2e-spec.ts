@@ -180,8 +180,9 @@ describe('poller ⇄ UXC simulator', () => {
     const before = sim.simulator.stats().bySid[sid];
     await sleep(1000);
     const during = sim.simulator.stats().bySid[sid] - before;
-    // one call per ~100 ms cycle: five subscriptions would make it ~50
-    expect(during).toBeGreaterThanOrEqual(5);
+    // one call per ~100 ms cycle: five subscriptions would make it ~50; a loaded
+    // machine may run fewer cycles, never more calls per cycle
+    expect(during).toBeGreaterThanOrEqual(2);
     expect(during).toBeLessThanOrEqual(11);
     expect(Math.min(...gaps(callTimes(sim, sid)))).toBeGreaterThanOrEqual(95);
 

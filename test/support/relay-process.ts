@@ -37,7 +37,8 @@ export async function spawnRelay(env: Record<string, string>): Promise<RelayProc
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | string>((done) =>
-    child.on('exit', (code, signal) => done(code ?? signal ?? -1)),
+    // 'close', not 'exit': only then has all of its output been read
+    child.on('close', (code, signal) => done(code ?? signal ?? -1)),
   );
   return { child, port, url: `http://127.0.0.1:${port}`, output: () => output, exited };
 }
