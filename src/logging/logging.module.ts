@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import { ConfigService } from '../config/config.service';
 import { REDACTED_PATHS } from './redaction';
 
@@ -10,7 +10,14 @@ import { REDACTED_PATHS } from './redaction';
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
 @Module({
-  providers: [{ provide: LOG_DESTINATION, useValue: undefined }],
+  providers: [
+    {
+      provide: LOG_DESTINATION,
+      // synchronous: the lines of a shutdown are written before the process
+      // re-raises its signal and exits, instead of dying in an async buffer
+      useFactory: () => pino.destination({ dest: 1, sync: true }),
+    },
+  ],
   exports: [LOG_DESTINATION],
 })
 class LogDestinationModule {}
@@ -18,7 +25,7 @@ class LogDestinationModule {}
 export const LoggingModule = LoggerModule.forRootAsync({
   imports: [LogDestinationModule],
   inject: [ConfigService, LOG_DESTINATION],
-  useFactory: (config: ConfigService, destination: DestinationStream | undefined) => ({
+  useFactory: (config: ConfigService, destination: DestinationStream) => ({
     pinoHttp: [
       {
         level: config.env.logLevel,
@@ -39,6 +46,6 @@ export const LoggingModule = LoggerModule.forRootAsync({
         autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
       },
       destination,
-    ].filter((part) => part !== undefined) as never,
+    ],
   }),
 });
