@@ -93,12 +93,14 @@ export class DeliveryQueue {
     // Candidates are read in due order straight off the (state,
     // next_attempt_at) index and the scan stops after `scan` of them, so a
     // claim costs the same with 100 or 100 000 pending: sorting every due row
-    // by another key made each claim read the whole backlog. They are read
-    // without locks (window functions and FOR UPDATE do not mix); the locking
-    // step re-checks them row by row.
+    // by another key made each claim read the whole backlog. Fresh deliveries
+    // are read the same way off the (state, attempts, next_attempt_at) index
+    // as well: they are the newest due rows, so a backlog of more than `scan`
+    // due retries would otherwise keep them out of every claim until it had
+    // drained. They are read without locks (window functions and FOR UPDATE
+    // do not mix); the locking step re-checks them row by row.
     const scan = Math.max(100, request.limit * 4);
-    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
-      WITH candidates AS (
+    const due = Prisma.sql`
         SELECT d.id, d.attempts, d.next_attempt_at, h.host
         FROM deliveries d
         JOIN subscriptions s ON s.id = d.subscription_id
@@ -113,9 +115,12 @@ export class DeliveryQueue {
               AND e.state = 'pending'
               AND e.id <> d.id
               AND (e.sequence < d.sequence OR e.locked_until >= now()))
-          AND h.host <> ALL (${request.saturated}::text[])
-        ORDER BY d.next_attempt_at
-        LIMIT ${scan}
+          AND h.host <> ALL (${request.saturated}::text[])`;
+    const rows = await this.prisma.$queryRaw<ClaimedRow[]>`
+      WITH candidates AS (
+        (${due} ORDER BY d.next_attempt_at LIMIT ${scan})
+        UNION
+        (${due} AND d.attempts = 0 ORDER BY d.next_attempt_at LIMIT ${scan})
       ),
       busy AS (
         SELECT * FROM unnest(${request.hosts}::text[], ${request.counts}::int[]) AS b(host, n)
