@@ -1,16 +1,7 @@
-import { Writable } from 'node:stream';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../src/app.module';
 import { newId } from '../src/common/ids';
-import { ConfigService } from '../src/config/config.service';
-import { parseEnv } from '../src/config/env';
-import { PrismaService } from '../src/database/prisma.service';
-import { LOG_DESTINATION } from '../src/logging/logging.module';
-import { TaskOutbox } from '../src/tasks/task-outbox';
-import { SecretBox } from '../src/tenants/secret-box';
-import { generateWebhookSecret } from '../src/webhooks/webhook-signer';
 import { Answer, WebhookReceiver } from '../test/support/receiver';
 import type { BenchResult, BenchScenario } from './bench-scenario';
+import { startBenchRelay } from './bench-relay';
 import { createBenchDatabase } from './bench-database';
 
 /**
@@ -52,44 +43,20 @@ function percentile(values: number[], p: number): number {
 
 async function runCase(c: Case): Promise<Record<string, string | number>> {
   const database = await createBenchDatabase();
-  const config = new ConfigService(
-    parseEnv({
-      DATABASE_URL: database.url,
-      ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-      UXC_BASE_URL: 'http://127.0.0.1:9',
-      POLLER_ENABLED: 'false',
-      DISPATCHER_ENABLED: 'true',
-      DISPATCHER_CONCURRENCY: String(CONCURRENCY),
-      DISPATCHER_PER_HOST_CONCURRENCY: String(PER_HOST),
-      CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
-      WEBHOOK_TIMEOUT_MS: '10000',
-      LOG_LEVEL: 'warn',
-    }),
-  );
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(ConfigService)
-    .useValue(config)
-    .overrideProvider(LOG_DESTINATION)
-    .useValue(new Writable({ write: (_chunk, _encoding, done) => done() }))
-    .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false });
-  await app.init();
+  const { app, prisma, outbox, tenant } = await startBenchRelay({
+    DATABASE_URL: database.url,
+    UXC_BASE_URL: 'http://127.0.0.1:9',
+    POLLER_ENABLED: 'false',
+    DISPATCHER_ENABLED: 'true',
+    DISPATCHER_CONCURRENCY: String(CONCURRENCY),
+    DISPATCHER_PER_HOST_CONCURRENCY: String(PER_HOST),
+    CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+    WEBHOOK_TIMEOUT_MS: '10000',
+  });
   const receivers = await Promise.all(
     c.receivers.map((r) => WebhookReceiver.start({ answer: r.answer })),
   );
   try {
-    const prisma = app.get(PrismaService);
-    const outbox = app.get(TaskOutbox);
-    const box = new SecretBox(config.encryptionKey);
-    const tenant = await prisma.tenant.create({
-      data: {
-        id: newId('ten'),
-        name: 'bench',
-        uxcAk: 'bench-ak',
-        uxcSkEnc: box.seal('bench-sk'),
-        webhookSecretEnc: box.seal(generateWebhookSecret()),
-      },
-    });
     const total = c.receivers.reduce((sum, r) => sum + r.subscriptions, 0);
     await prisma.$transaction(
       async (tx) => {

@@ -1,18 +1,9 @@
-import { Writable } from 'node:stream';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../src/app.module';
 import { newId } from '../src/common/ids';
-import { ConfigService } from '../src/config/config.service';
-import { parseEnv } from '../src/config/env';
-import { PrismaService } from '../src/database/prisma.service';
-import { LOG_DESTINATION } from '../src/logging/logging.module';
 import { pollDelay } from '../src/poller/cadence';
 import { startSimulatorServer } from '../src/simulator/simulator-server';
 import type { SimulatorStep } from '../src/simulator/task-lifecycle';
-import { TaskOutbox } from '../src/tasks/task-outbox';
-import { SecretBox } from '../src/tenants/secret-box';
-import { generateWebhookSecret } from '../src/webhooks/webhook-signer';
 import type { BenchResult, BenchScenario } from './bench-scenario';
+import { BENCH_UXC_CREDENTIAL, startBenchRelay } from './bench-relay';
 import { createBenchDatabase } from './bench-database';
 
 /**
@@ -43,7 +34,6 @@ async function run(): Promise<BenchResult> {
   const sim = await startSimulatorServer({ failSidPattern: null });
   const env = {
     DATABASE_URL: database.url,
-    ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
     UXC_BASE_URL: sim.url,
     POLLER_ENABLED: 'true',
     DISPATCHER_ENABLED: 'false',
@@ -51,32 +41,11 @@ async function run(): Promise<BenchResult> {
     POLL_MAX_INTERVAL_MS: String(DEFAULT_MAX_INTERVAL_MS / SCALE),
     // the point is cadence, not the per-credential cap
     UXC_RATE_LIMIT: '1000',
-    LOG_LEVEL: 'warn',
   };
-  const config = new ConfigService(parseEnv(env));
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(ConfigService)
-    .useValue(config)
-    .overrideProvider(LOG_DESTINATION)
-    .useValue(new Writable({ write: (_chunk, _encoding, done) => done() }))
-    .compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false });
-  await app.init();
+  const { app, prisma, outbox, tenant } = await startBenchRelay(env);
 
   try {
-    const prisma = app.get(PrismaService);
-    const outbox = app.get(TaskOutbox);
-    const box = new SecretBox(config.encryptionKey);
-    const tenant = await prisma.tenant.create({
-      data: {
-        id: newId('ten'),
-        name: 'bench',
-        uxcAk: 'bench-ak',
-        uxcSkEnc: box.seal('bench-sk'),
-        webhookSecretEnc: box.seal(generateWebhookSecret()),
-      },
-    });
-    sim.simulator.addCredential({ ak: 'bench-ak', sk: 'bench-sk' });
+    sim.simulator.addCredential(BENCH_UXC_CREDENTIAL);
 
     const sidsByCase = CASES.map((c, i) =>
       Array.from({ length: TASKS_PER_CASE }, (_, n) => `BT|bench-${i}-${n}`),

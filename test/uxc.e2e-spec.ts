@@ -167,7 +167,8 @@ describe('UXC client ⇄ simulator', () => {
         reason: 'timeout',
       });
       expect(elapsed).toBeGreaterThanOrEqual(290);
-      expect(elapsed).toBeLessThan(1500);
+      // the hang lasts far longer: only the timeout ends the call this soon
+      expect(elapsed).toBeLessThan(3000);
     });
 
     it('added latency under the timeout still ends ok', async () => {
@@ -225,7 +226,7 @@ describe('UXC client ⇄ simulator', () => {
     }
     // separate buckets: 44 calls at 10/s each take ~2 s, not the ~4 s one shared bucket would
     expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(3000);
+    expect(elapsed).toBeLessThan(3600);
   });
 
   it('records requests by outcome and errNo, latency and rate-limit waits', async () => {
