@@ -11,13 +11,15 @@ describe('WakeSchedule', () => {
     schedule.add(started + 40);
     schedule.add(started + 80);
     schedule.add(started + 81); // same 10 ms bucket as +80 (rounded up to it or the next)
-    await sleep(200);
+    // timers may fire late on a loaded machine, never early
+    for (let waited = 0; schedule.pending > 0 && waited < 3000; waited += 20) await sleep(20);
+    expect(schedule.pending).toBe(0);
     expect(wakes.length).toBeGreaterThanOrEqual(3);
     expect(wakes.length).toBeLessThanOrEqual(4);
     expect(wakes[0]).toBeGreaterThanOrEqual(40);
+    expect(wakes[1]).toBeGreaterThanOrEqual(80);
     expect(wakes[wakes.length - 1]).toBeGreaterThanOrEqual(120);
-    expect(wakes[wakes.length - 1]).toBeLessThan(190);
-    expect(schedule.pending).toBe(0);
+    expect([...wakes].sort((a, b) => a - b)).toEqual(wakes);
     schedule.stop();
   });
 

@@ -36,7 +36,8 @@ describe('RateLimiter', () => {
     const started = performance.now();
     const quiet = await Promise.all(Array.from({ length: 5 }, () => limiter.acquire('quiet')));
     expect(quiet).toEqual([0, 0, 0, 0, 0]);
-    expect(performance.now() - started).toBeLessThan(200);
+    // the busy key's last grants are a second away; the quiet key's are immediate
+    expect(performance.now() - started).toBeLessThan(800);
     const waits = await Promise.all(busy);
     expect(waits.filter((ms) => ms > 0)).toHaveLength(5);
     expect(Math.min(...waits.filter((ms) => ms > 0))).toBeGreaterThanOrEqual(1000);
