@@ -23,8 +23,10 @@ describe('RateLimiter', () => {
       ),
     );
     expect(grants.filter((t) => t < 50)).toHaveLength(10);
-    expect(busiestWindow(grants, 1000)).toBeLessThanOrEqual(10);
-    expect(busiestWindow(grants, 1020)).toBeLessThanOrEqual(10);
+    // grants are seen when their promise settles, which a loaded machine may
+    // delay by tens of ms: the window stays short of a second by that much. A
+    // refilling bucket would still let about 20 through here.
+    expect(busiestWindow(grants, 900)).toBeLessThanOrEqual(10);
     // 25 calls at 10/s: the third batch cannot start before 2 s
     expect(Math.max(...grants)).toBeGreaterThanOrEqual(2040);
     expect(limiter.waiting).toBe(0);
