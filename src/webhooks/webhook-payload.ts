@@ -45,23 +45,11 @@ export interface TaskEventPayloadInput {
   includePhotoParameters?: boolean;
 }
 
-export interface TaskEventData {
-  subscriptionId: string;
-  sid: string;
-  sequence: number;
-  state: TaskState;
-  previousState: TaskState | null;
-  status: number | null;
-  previousStatus: number | null;
-  progress: number | null;
-  queueNum: number | null;
-  queueTotal: number | null;
-  costTime: number | null;
-  message: string | null;
-  outputResult: JsonValue | null;
-  metadata: JsonObject;
-  photoParameters?: JsonValue | null;
-}
+/** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
+export type TaskEventData = Omit<
+  TaskEventPayloadInput,
+  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters'
+> & { metadata: JsonObject };
 
 export interface WebhookTestData {
   message: string;
