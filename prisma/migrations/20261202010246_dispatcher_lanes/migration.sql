@@ -23,6 +23,7 @@ CREATE TABLE "delivery_lanes" (
     "hold_until" TIMESTAMPTZ(3),
     "locked_by" TEXT,
     "version" INTEGER NOT NULL DEFAULT 0,
+    "retrying" BOOLEAN NOT NULL DEFAULT false,
 
     CONSTRAINT "delivery_lanes_pkey" PRIMARY KEY ("id")
 );
@@ -31,7 +32,7 @@ CREATE TABLE "delivery_lanes" (
 CREATE UNIQUE INDEX "delivery_lanes_delivery_id_key" ON "delivery_lanes"("delivery_id");
 
 -- CreateIndex
-CREATE INDEX "delivery_lanes_host_due_at_idx" ON "delivery_lanes"("host", "due_at");
+CREATE INDEX "delivery_lanes_host_retrying_due_at_idx" ON "delivery_lanes"("host", "retrying", "due_at");
 
 -- CreateIndex
 CREATE INDEX "delivery_lanes_subscription_id_idx" ON "delivery_lanes"("subscription_id");
