@@ -1,5 +1,4 @@
 import { Test } from '@nestjs/testing';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { AppModule } from '../src/app.module';
