@@ -12,7 +12,14 @@ export class DatabasePool implements OnApplicationShutdown {
   readonly pool: Pool;
 
   constructor(connection: DatabaseConnection) {
-    this.pool = new Pool({ connectionString: connection.url, max: 20 });
+    this.pool = new Pool({
+      connectionString: connection.url,
+      max: 20,
+      // JIT pays off for analytics, not for statements of a few milliseconds:
+      // on a table that grew in a burst and has no statistics yet, the
+      // planner's estimates made it compile a 10 ms statement for a second
+      options: '-c jit=off',
+    });
     // an idle client's error (server restart, terminated backend) must not
     // crash the process: the pool drops the client and opens a new one
     this.pool.on('error', () => undefined);

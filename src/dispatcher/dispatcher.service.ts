@@ -127,7 +127,10 @@ export class DispatcherService implements OnModuleDestroy {
     this.leaseMs = leaseMs(config.env.webhookTimeoutMs);
     this.wakeups = new DeliveryWakeups(
       connection.url,
-      (host) => this.wake(host),
+      (host) => {
+        this.metrics.wakeups.inc({ source: 'notify' });
+        this.wake(host);
+      },
       () => void this.discover(),
     );
   }
@@ -528,7 +531,10 @@ export class DispatcherService implements OnModuleDestroy {
         this.wakeHostAt(host, nextDue.getTime());
       }
     }
-    if (claim) this.claimSoon();
+    if (claim) {
+      this.metrics.wakeups.inc({ source: 'discover' });
+      this.claimSoon();
+    }
   }
 
   /** Claims for `host` at `at` (the earliest such time wins one timer). */
