@@ -101,6 +101,7 @@ export class DispatcherService implements OnModuleDestroy {
   private readonly queued = new Map<string, Item>();
   private readonly inFlight = new Map<string, InFlight>();
   private readonly keys: SigningKeys;
+  private readonly urls = new Map<string, URL>();
   private readonly wakeups: DeliveryWakeups;
   private readonly leaseMs: number;
   private pending: Completion[] = [];
@@ -358,7 +359,22 @@ export class DispatcherService implements OnModuleDestroy {
         refused: false,
       };
     }
-    return this.sender.send(head.callbackUrl, headers, head.payload, signal);
+    return this.sender.send(this.url(head.callbackUrl), headers, head.payload, signal);
+  }
+
+  /** Each callback URL is parsed once, not once per message. */
+  private url(text: string): URL | string {
+    let url = this.urls.get(text);
+    if (!url) {
+      try {
+        url = new URL(text);
+      } catch {
+        return text; // the sender reports it
+      }
+      if (this.urls.size >= 10_000) this.urls.clear();
+      this.urls.set(text, url);
+    }
+    return url;
   }
 
   private finished(item: Item, at: Date, result: SendResult, aborted: boolean): void {

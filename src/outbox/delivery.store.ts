@@ -305,6 +305,16 @@ const CANCEL_PENDING = `
   WHERE subscription_id = $1 AND state = 'pending'
   RETURNING id`;
 
+// A finished task's subscriptions with nothing left to send are done (the
+// ones still sending become done when their lane goes idle).
+const FINISH_IDLE = `
+  UPDATE subscriptions s SET state = 'done', updated_at = now()
+  WHERE s.task_id = ANY ($1::text[]) AND s.state = 'active'
+    AND NOT EXISTS (
+      SELECT 1 FROM delivery_lanes l
+      WHERE l.subscription_id = s.id AND (l.due_at IS NOT NULL OR l.locked_by IS NOT NULL))
+  RETURNING s.id`;
+
 const RENEW = `
   UPDATE delivery_lanes SET due_at = now() + $3 * interval '1 millisecond'
   WHERE id = ANY ($1::text[]) AND locked_by = $2
@@ -437,6 +447,17 @@ export class DeliveryStore {
       name: 'outbox.cancel-pending',
       text: CANCEL_PENDING,
       values: [subscriptionId],
+    });
+    return rows.length;
+  }
+
+  /** Subscriptions of these finished tasks that have nothing left to send become `done`. */
+  async finishIdleSubscriptions(sql: SqlRunner, taskIds: string[]): Promise<number> {
+    if (taskIds.length === 0) return 0;
+    const rows = await sql.rows({
+      name: 'outbox.finish-idle',
+      text: FINISH_IDLE,
+      values: [taskIds],
     });
     return rows.length;
   }

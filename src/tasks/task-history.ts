@@ -39,42 +39,119 @@ export class LeaseLostError extends Error {
   }
 }
 
+interface QueuedAppend {
+  lease: TaskLease;
+  event: NewTaskEvent;
+  changes: Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>;
+  resolve: (written: AppendedEvent) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface AppendedEvent {
+  task: Task;
+  event: TaskEvent;
+  deliveries: number;
+}
+
+/** Appends written per transaction, at most. */
+const APPEND_BATCH = 200;
+
 /**
  * Appends to a task's history. Each row takes the task's next sequence, and in
  * the same transaction the task's current state changes and the deliveries of
- * notified events are queued: either all of it is written, or none.
+ * notified events are queued: either all of it is written, or none. Appends
+ * that arrive together (a poll cycle in which many tasks changed) share one
+ * transaction and a handful of statements.
  */
 @Injectable()
 export class TaskHistory {
+  private queue: QueuedAppend[] = [];
+  private flushing: Promise<void> | null = null;
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly outbox: TaskOutbox,
   ) {}
 
   /** Writing the change ends the poll, so the lease is given back with it. */
-  async append(
+  append(
     lease: TaskLease,
     event: NewTaskEvent,
     changes: Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>,
-  ): Promise<{ task: Task; event: TaskEvent; deliveries: number }> {
-    return this.prisma.$transaction(async (tx) => {
-      // the row lock taken here orders concurrent writers of one task, and the
-      // counter lives on the task row, so a sequence is never handed out twice,
-      // not across restarts, not across replicas
-      const rows = await tx.$queryRaw<{ sequence: number }[]>`
-        UPDATE tasks SET sequence = sequence + 1
-        WHERE id = ${lease.taskId} AND locked_by = ${lease.owner}
-        RETURNING sequence`;
-      if (rows.length === 0) throw new LeaseLostError(lease);
-      const created = await tx.taskEvent.create({
-        data: { ...event, taskId: lease.taskId, sequence: rows[0].sequence },
-      });
-      const task = await tx.task.update({
-        where: { id: lease.taskId },
-        data: { ...changes, lockedBy: null, lockedUntil: null },
-      });
-      const deliveries = await this.outbox.enqueueForEvent(tx, task, created);
-      return { task, event: created, deliveries };
+  ): Promise<AppendedEvent> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ lease, event, changes, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = null));
     });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // the appends of one tick go into one transaction
+    await new Promise((done) => setImmediate(done));
+    while (this.queue.length > 0) {
+      // one task twice in a batch would need two sequences from one statement:
+      // its later append waits for the next batch
+      const batch: QueuedAppend[] = [];
+      const later: QueuedAppend[] = [];
+      const seen = new Set<string>();
+      for (const item of this.queue.splice(0)) {
+        if (batch.length < APPEND_BATCH && !seen.has(item.lease.taskId)) {
+          seen.add(item.lease.taskId);
+          batch.push(item);
+        } else later.push(item);
+      }
+      this.queue.unshift(...later);
+      try {
+        const written = await this.write(batch);
+        batch.forEach((item, i) => {
+          const result = written[i];
+          if (result) item.resolve(result);
+          else item.reject(new LeaseLostError(item.lease));
+        });
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+      }
+    }
+  }
+
+  private write(batch: QueuedAppend[]): Promise<(AppendedEvent | null)[]> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        // the row lock taken here orders concurrent writers of one task, and the
+        // counter lives on the task row, so a sequence is never handed out twice,
+        // not across restarts, not across replicas
+        const rows = await tx.$queryRaw<{ id: string; sequence: number }[]>`
+          UPDATE tasks t SET sequence = t.sequence + 1
+          FROM unnest(${batch.map((item) => item.lease.taskId)}::text[],
+                      ${batch.map((item) => item.lease.owner)}::text[]) AS l(id, owner)
+          WHERE t.id = l.id AND t.locked_by = l.owner
+          RETURNING t.id, t.sequence`;
+        const sequenceOf = new Map(rows.map((row) => [row.id, row.sequence]));
+        const held = batch.filter((item) => sequenceOf.has(item.lease.taskId));
+        if (held.length === 0) return batch.map(() => null);
+        const events = await tx.taskEvent.createManyAndReturn({
+          data: held.map((item) => ({
+            ...item.event,
+            taskId: item.lease.taskId,
+            sequence: sequenceOf.get(item.lease.taskId) as number,
+          })),
+        });
+        const eventOf = new Map(events.map((event) => [event.taskId, event]));
+        const changed: { task: Task; event: TaskEvent }[] = [];
+        for (const item of held) {
+          const task = await tx.task.update({
+            where: { id: item.lease.taskId },
+            data: { ...item.changes, lockedBy: null, lockedUntil: null },
+          });
+          changed.push({ task, event: eventOf.get(task.id) as TaskEvent });
+        }
+        const counts = await this.outbox.enqueueForEvents(tx, changed);
+        const written = new Map(
+          changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
+        );
+        return batch.map((item) => written.get(item.lease.taskId) ?? null);
+      },
+      { timeout: 60_000, maxWait: 60_000 },
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
-import { DeliveryStore, NewDelivery } from '../outbox/delivery.store';
+import { DeliveryStore, FINISHED_TRACKINGS, NewDelivery } from '../outbox/delivery.store';
 import { hostKey } from '../outbox/host-key';
 import { txRunner } from '../outbox/sql';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
@@ -53,16 +53,18 @@ export class TaskOutbox {
 
   /** One delivery of `event` for each active subscription of its task that wants it. */
   async enqueueForEvent(tx: Tx, task: Task, event: TaskEvent): Promise<number> {
-    return this.enqueueForEvents(tx, [{ task, event }]);
+    const [count] = await this.enqueueForEvents(tx, [{ task, event }]);
+    return count;
   }
 
   /**
    * The deliveries of many tasks' events in two statements: one read of their
    * subscriptions, one insert of every delivery (which also wakes the lanes).
+   * Returns how many deliveries each event got.
    */
-  async enqueueForEvents(tx: Tx, changes: { task: Task; event: TaskEvent }[]): Promise<number> {
+  async enqueueForEvents(tx: Tx, changes: { task: Task; event: TaskEvent }[]): Promise<number[]> {
     const notified = changes.filter((change) => NOTIFIED_EVENT_TYPES.includes(change.event.type));
-    if (notified.length === 0) return 0;
+    if (notified.length === 0) return changes.map(() => 0);
     const subscriptions = await tx.subscription.findMany({
       where: {
         taskId: { in: [...new Set(notified.map((change) => change.task.id))] },
@@ -75,12 +77,20 @@ export class TaskOutbox {
       list.push(subscription);
       byTask.set(subscription.taskId, list);
     }
-    const deliveries = notified.flatMap(({ task, event }) =>
-      (byTask.get(task.id) ?? [])
-        .filter((subscription) => wantsEvent(subscription.events, event.type))
-        .map((subscription) => this.delivery(task, event, subscription)),
+    const perEvent = changes.map(({ task, event }) =>
+      NOTIFIED_EVENT_TYPES.includes(event.type)
+        ? (byTask.get(task.id) ?? [])
+            .filter((subscription) => wantsEvent(subscription.events, event.type))
+            .map((subscription) => this.delivery(task, event, subscription))
+        : [],
     );
-    return this.store.enqueue(txRunner(tx), deliveries);
+    const sql = txRunner(tx);
+    await this.store.enqueue(sql, perEvent.flat());
+    const finished = changes
+      .filter(({ task }) => FINISHED_TRACKINGS.includes(task.tracking))
+      .map(({ task }) => task.id);
+    await this.store.finishIdleSubscriptions(sql, finished);
+    return perEvent.map((deliveries) => deliveries.length);
   }
 
   /**
