@@ -22,6 +22,7 @@ describe('starting the relay as a process', () => {
     const relay = await spawnRelay({
       DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nothing',
       ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      UXC_BASE_URL: 'http://127.0.0.1:9',
     });
     expect(await relay.exited).toBe(1);
     expect(relay.output()).toMatch(/failed to start/);

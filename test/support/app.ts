@@ -51,6 +51,8 @@ export async function createTestApp(
       POLLER_ENABLED: 'false',
       DISPATCHER_ENABLED: 'false',
       CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+      // a test that gives no UXC_BASE_URL polls the in-process simulator
+      UXC_SIMULATOR: 'true',
       ...env,
     }),
   );
