@@ -144,6 +144,8 @@ class Reader {
 export interface ParseOptions {
   /** false for the database commands: migrations never read ENCRYPTION_KEY */
   requireEncryptionKey?: boolean;
+  /** false for the database commands, which never call UXC */
+  requireUpstream?: boolean;
 }
 
 export function parseEnv(source: Source, options: ParseOptions = {}): Env {
@@ -229,7 +231,12 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
   else r.problems.push(`LOG_FORMAT="${logFormat}" must be one of ${LOG_FORMATS.join(', ')}`);
 
   // a production database with no UXC_BASE_URL must not poll the simulator with real credentials
-  if (env.uxcBaseUrl === undefined && env.databaseUrl !== undefined && !env.uxcSimulator) {
+  if (
+    env.uxcBaseUrl === undefined &&
+    env.databaseUrl !== undefined &&
+    !env.uxcSimulator &&
+    options.requireUpstream !== false
+  ) {
     r.problems.push(
       'UXC_BASE_URL is required when DATABASE_URL is set (UXC_SIMULATOR=true polls the built-in simulator instead)',
     );
