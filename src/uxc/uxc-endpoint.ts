@@ -1,8 +1,4 @@
-/** A UXC credential: access key and secret key. */
-export interface UxcCredential {
-  ak: string;
-  sk: string;
-}
+import type { UxcCredential } from './uxc-outcome';
 
 /**
  * Where the relay's UXC is. The composition root provides it: the configured
