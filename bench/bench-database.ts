@@ -19,7 +19,13 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl === undefined || adminUrl === '') {
     const dir = mkdtempSync(join(tmpdir(), 'uxc-relay-bench-pg-'));
-    const embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), persistent: false });
+    const embedded = await startEmbeddedPostgres({
+      dataDir: join(dir, 'pg'),
+      persistent: false,
+    }).catch((error: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
     return {
       url: embedded.url,
       drop: async () => {

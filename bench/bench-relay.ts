@@ -29,7 +29,13 @@ export interface BenchRelay {
  */
 export async function startBenchRelay(env: Record<string, string>): Promise<BenchRelay> {
   const config = new ConfigService(
-    parseEnv({ ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), LOG_LEVEL: 'warn', ...env }),
+    parseEnv({
+      ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
+      LOG_LEVEL: 'warn',
+      // a scenario that gives no UXC_BASE_URL polls the in-process simulator
+      UXC_SIMULATOR: 'true',
+      ...env,
+    }),
   );
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(ConfigService)

@@ -17,6 +17,7 @@ import { PollerModule } from './poller/poller.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TenantSecretsModule } from './tenants/tenant-secrets.module';
+import { UpstreamModule } from './upstream/upstream.module';
 
 @Module({
   imports: [
@@ -25,6 +26,7 @@ import { TenantSecretsModule } from './tenants/tenant-secrets.module';
     DatabaseModule,
     MetricsModule,
     ScheduleModule.forRoot(),
+    UpstreamModule,
     HealthModule,
     TaskOutboxModule,
     TenantSecretsModule,

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
-import { Logger } from 'nestjs-pino';
+import { RelayLogger } from './logging/relay-logger';
 
 export const BODY_LIMIT = '1mb';
 
@@ -14,7 +14,7 @@ export function configureApp(
   app: INestApplication,
   options: { shutdownHooks?: boolean } = {},
 ): INestApplication {
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(RelayLogger));
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   express.set('query parser', 'simple');

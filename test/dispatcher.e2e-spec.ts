@@ -541,6 +541,7 @@ describe('dispatcher and DNS at connect time', () => {
         DATABASE_URL: databaseUrl,
         ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
         ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+        UXC_SIMULATOR: 'true',
         POLLER_ENABLED: 'false',
         CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
         ...FAST,

@@ -8,6 +8,7 @@ import { DefaultTenant, LOCAL_API_KEY_FILE } from '../src/tenants/default-tenant
 import { TenantSecrets } from '../src/tenants/tenant-secrets.service';
 import { PrismaService } from '../src/database/prisma.service';
 import { SIMULATOR_DEFAULT_AK, SIMULATOR_DEFAULT_SK } from '../src/simulator/simulator.constants';
+import { UxcEndpoint } from '../src/uxc/uxc-endpoint';
 import { createTestApp, TEST_ADMIN_TOKEN, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 
@@ -285,8 +286,13 @@ describe('the default tenant', () => {
         relay.app.get(PrismaService),
         relay.app.get(TenantSecrets),
         local,
+        new UxcEndpoint('http://127.0.0.1:9', {
+          ak: SIMULATOR_DEFAULT_AK,
+          sk: SIMULATOR_DEFAULT_SK,
+        }),
       );
       await bootstrap.ensure();
+      bootstrap.announce(relay.url);
       const file = join(dataDir, LOCAL_API_KEY_FILE);
       const key = readFileSync(file, 'utf8').trim();
       expect(statSync(file).mode & 0o777).toBe(0o600);

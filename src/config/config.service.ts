@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Env, isLocalMode, parseEnv } from './env';
+import { Env, isLocalMode, parseEnv, ParseOptions, unknownVariableWarnings } from './env';
 import { ensureLocalEncryptionKey } from './local-secrets';
 
 /**
@@ -8,12 +8,26 @@ import { ensureLocalEncryptionKey } from './local-secrets';
  */
 @Injectable()
 export class ConfigService {
-  constructor(readonly env: Readonly<Env>) {}
+  constructor(
+    readonly env: Readonly<Env>,
+    /** what is worth a line at start, such as a misspelt variable */
+    readonly warnings: readonly string[] = [],
+  ) {}
 
-  static fromEnvironment(source: Record<string, string | undefined> = process.env): ConfigService {
-    const env = parseEnv(source);
-    if (env.encryptionKey === undefined) env.encryptionKey = ensureLocalEncryptionKey(env.dataDir);
-    return new ConfigService(env);
+  static fromEnvironment(
+    source: Record<string, string | undefined> = process.env,
+    options: ParseOptions = {},
+  ): ConfigService {
+    const env = parseEnv(source, options);
+    if (env.encryptionKey === undefined && options.requireEncryptionKey !== false) {
+      env.encryptionKey = ensureLocalEncryptionKey(env.dataDir);
+    }
+    return new ConfigService(env, unknownVariableWarnings(source));
+  }
+
+  /** In-process simulator: local mode, or asked for with UXC_SIMULATOR. */
+  get usesSimulator(): boolean {
+    return this.env.uxcBaseUrl === undefined && (this.localMode || this.env.uxcSimulator);
   }
 
   get localMode(): boolean {

@@ -1,4 +1,4 @@
-import { EnvError, parseEnv } from './env';
+import { EnvError, knownVariableNames, parseEnv, unknownVariableWarnings } from './env';
 import { parseDuration } from './duration';
 
 const KEY = Buffer.alloc(32, 1).toString('base64');
@@ -44,7 +44,11 @@ describe('environment', () => {
     [{ CALLBACK_ALLOW_PRIVATE_NETWORKS: 'maybe' }, 'CALLBACK_ALLOW_PRIVATE_NETWORKS'],
     [{ UXC_STATUS_MAP: '1:done' }, 'UXC_STATUS_MAP'],
     [{ UXC_BASE_URL: 'ftp://uxc' }, 'UXC_BASE_URL'],
-    [{ DATABASE_URL: 'postgresql://db/relay' }, 'ENCRYPTION_KEY'],
+    [{ DATABASE_URL: 'postgresql://db/relay', UXC_BASE_URL: 'https://uxc' }, 'ENCRYPTION_KEY'],
+    [{ DATABASE_URL: 'postgresql://db/relay', ENCRYPTION_KEY: KEY }, 'UXC_BASE_URL'],
+    [{ UXC_TIMEOUT_MS: '2 fortnights' }, 'UXC_TIMEOUT_MS'],
+    [{ WEBHOOK_TIMEOUT_MS: '11m' }, 'WEBHOOK_TIMEOUT_MS'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
     [{ ENCRYPTION_KEY: 'c2hvcnQ=' }, 'ENCRYPTION_KEY'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ UXC_AK: 'ak-only' }, 'UXC_AK'],
@@ -71,5 +75,52 @@ describe('environment', () => {
     expect(parseDuration('1.5s')).toBe(1500);
     expect(parseDuration('soon')).toBeUndefined();
     expect(parseDuration('-5s')).toBeUndefined();
+  });
+
+  it('takes duration suffixes in *_MS variables, a bare number staying milliseconds', () => {
+    const env = parseEnv({
+      UXC_TIMEOUT_MS: '2s',
+      POLL_INTERVAL_MS: '1500',
+      POLL_MAX_INTERVAL_MS: '1m',
+      WEBHOOK_TIMEOUT_MS: '250ms',
+    });
+    expect(env.uxcTimeoutMs).toBe(2000);
+    expect(env.pollIntervalMs).toBe(1500);
+    expect(env.pollMaxIntervalMs).toBe(60_000);
+    expect(env.webhookTimeoutMs).toBe(250);
+  });
+
+  it('with DATABASE_URL, needs UXC_BASE_URL unless UXC_SIMULATOR=true asks for the simulator', () => {
+    const production = { DATABASE_URL: 'postgresql://db/relay', ENCRYPTION_KEY: KEY };
+    expect(problemsOf(production)).toEqual([
+      'UXC_BASE_URL is required when DATABASE_URL is set (UXC_SIMULATOR=true polls the built-in simulator instead)',
+    ]);
+    expect(parseEnv({ ...production, UXC_SIMULATOR: 'true' }).uxcSimulator).toBe(true);
+    expect(parseEnv({ ...production, UXC_BASE_URL: 'https://uxc' }).uxcBaseUrl).toBe('https://uxc');
+  });
+
+  it('lets the database commands run without ENCRYPTION_KEY, which migrations never read', () => {
+    const source = { DATABASE_URL: 'postgresql://db/relay', UXC_BASE_URL: 'https://uxc' };
+    expect(problemsOf(source).join('\n')).toContain('ENCRYPTION_KEY');
+    expect(parseEnv(source, { requireEncryptionKey: false }).encryptionKey).toBeUndefined();
+  });
+
+  it('warns of a variable that looks like one of the relay, naming the nearest known one', () => {
+    expect(
+      unknownVariableWarnings({
+        POLL_INTERVAL: '2000',
+        UXC_RATELIMIT: '5',
+        WEBHOOK_TIMEOUT_MS: '1000',
+        DISPATCHER_CONCURENCY: '8',
+        API_RATE_LIMT: '10',
+        PATH: '/usr/bin',
+      }),
+    ).toEqual([
+      'API_RATE_LIMT is not a uxc-relay variable and is ignored: did you mean API_RATE_LIMIT?',
+      'DISPATCHER_CONCURENCY is not a uxc-relay variable and is ignored: did you mean DISPATCHER_CONCURRENCY?',
+      'POLL_INTERVAL is not a uxc-relay variable and is ignored: did you mean POLL_INTERVAL_MS?',
+      'UXC_RATELIMIT is not a uxc-relay variable and is ignored: did you mean UXC_RATE_LIMIT?',
+    ]);
+    expect(knownVariableNames()).toContain('UXC_SIMULATOR');
   });
 });

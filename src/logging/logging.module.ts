@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pino, type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import { ConfigService } from '../config/config.service';
-import { REDACTED_PATHS } from './redaction';
+import { formatOf, logDestination, pinoOptions, requestLine, resolveLogFormat } from './log-output';
+import { RelayLogger } from './relay-logger';
 
 /** Where log lines go; tests swap it for a buffer they can read. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -13,23 +14,21 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
   providers: [
     {
       provide: LOG_DESTINATION,
-      // synchronous: the lines of a shutdown are written before the process
-      // re-raises its signal and exits, instead of dying in an async buffer
-      useFactory: () => pino.destination({ dest: 1, sync: true }),
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => logDestination(resolveLogFormat(config.env.logFormat)),
     },
   ],
   exports: [LOG_DESTINATION],
 })
 class LogDestinationModule {}
 
-export const LoggingModule = LoggerModule.forRootAsync({
+const PinoModule = LoggerModule.forRootAsync({
   imports: [LogDestinationModule],
   inject: [ConfigService, LOG_DESTINATION],
   useFactory: (config: ConfigService, destination: DestinationStream) => ({
     pinoHttp: [
       {
-        level: config.env.logLevel,
-        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+        ...pinoOptions(config.env.logLevel, formatOf(destination)),
         genReqId: (req: IncomingMessage, res: ServerResponse) => {
           const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
           res.setHeader('x-request-id', id);
@@ -43,9 +42,21 @@ export const LoggingModule = LoggerModule.forRootAsync({
             url: req.url.split('?')[0],
           }),
         },
+        customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) =>
+          requestLine(req, res, ms),
+        customErrorMessage: (req: IncomingMessage, res: ServerResponse) => requestLine(req, res, 0),
         autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
       },
       destination,
     ],
   }),
 });
+
+/** pino for the whole relay, and Nest's logger on top of it. */
+@Global()
+@Module({
+  imports: [PinoModule],
+  providers: [RelayLogger],
+  exports: [RelayLogger],
+})
+export class LoggingModule {}

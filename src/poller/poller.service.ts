@@ -4,6 +4,7 @@ import { Prisma } from '../generated/prisma/client';
 import { LeaseLostError, NewTaskEvent, TaskHistory, TaskLease } from '../tasks/task-history';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
 import { isTerminal } from '../uxc/task-state';
+import { CredentialRefusals } from '../uxc/credential-refusals';
 import { UxcClient } from '../uxc/uxc.client';
 import { UxcFailure, UxcOutcome } from '../uxc/uxc-outcome';
 import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
@@ -28,6 +29,7 @@ export class PollerService {
   private tickAgain = false;
   private stopped = false;
   private readonly wakeUps = new WakeSchedule(() => void this.tick());
+  private readonly refusals = new CredentialRefusals();
 
   constructor(
     private readonly config: ConfigService,
@@ -155,6 +157,7 @@ export class PollerService {
 
       const credential = this.secrets.uxcCredential(task);
       const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid);
+      this.refusals.observe(task.tenantId, credential.ak, outcome);
       return outcome.kind === 'ok'
         ? await this.observed(task, lease, outcome.data, ttlDeadline)
         : await this.failed(task, lease, outcome, ttlDeadline);
@@ -256,9 +259,14 @@ export class PollerService {
           nextPollAt: null,
         },
       );
-      this.logger.warn(
-        `sid ${JSON.stringify(task.sid)}: UXC kept failing since ${errorSince.toISOString()}; tracking is now error (${errMsg})`,
-      );
+      this.logger.warn({
+        msg: `task ${task.id} (sid ${JSON.stringify(task.sid)}, tenant ${task.tenantId}): UXC kept failing since ${errorSince.toISOString()}; tracking is now error (${errMsg})`,
+        taskId: task.id,
+        tenantId: task.tenantId,
+        sid: task.sid,
+        tracking: 'error',
+        errNo,
+      });
       return 'gave-up';
     }
 
@@ -300,6 +308,13 @@ export class PollerService {
         nextPollAt: null,
       },
     );
+    this.logger.warn({
+      msg: `task ${task.id} (sid ${JSON.stringify(task.sid)}, tenant ${task.tenantId}): not finished ${formatAge(now.getTime() - task.trackingSince.getTime())} after tracking began (TASK_TTL); tracking is now expired`,
+      taskId: task.id,
+      tenantId: task.tenantId,
+      sid: task.sid,
+      tracking: 'expired',
+    });
     return 'expired';
   }
 }
@@ -324,6 +339,13 @@ function taskFields(observation: Observation): Prisma.TaskUncheckedUpdateInput {
     podIp: observation.podIp,
     podPort: observation.podPort,
   };
+}
+
+/** `90s`, `25m`, `26h`: how long a task was tracked, for a log line. */
+function formatAge(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)}m`;
+  return `${Math.round(ms / 3_600_000)}h`;
 }
 
 /** A tracking event (expired, error) carries the task as it stands, state unchanged. */

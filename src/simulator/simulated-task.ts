@@ -27,9 +27,16 @@ export class SimulatedTask {
     readonly mode: TaskMode,
     private readonly steps: SimulatorStep[],
     startNow: boolean,
+    /** when a task the simulator kept from an earlier run started */
+    startedAt?: number,
   ) {
     if (steps.length === 0) throw new Error('a task needs at least one step');
-    if (startNow) this.startedAt = Date.now();
+    this.startedAt = startedAt ?? (startNow ? Date.now() : undefined);
+  }
+
+  /** Unix milliseconds of the first poll (or of scripting with `start: now`). */
+  get started(): number | undefined {
+    return this.startedAt;
   }
 
   /** Called on every poll: starts the clock on the first. */

@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UXC_TASK_GET_PATH } from '../uxc/uxc-response';
 import {
@@ -387,6 +388,41 @@ describe('UXC simulator over HTTP', () => {
       ak: SIMULATOR_DEFAULT_AK,
       sk: SIMULATOR_DEFAULT_SK,
     });
+  });
+});
+
+describe('a simulator with a state file', () => {
+  it('carries an unscripted task on where it was after a restart, instead of queuing it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'uxc-simulator-state-'));
+    const stateFile = join(dir, 'simulator-tasks.json');
+    const lifecycle = { queuedMs: 300, queueLength: 1, runningMs: 60_000, progressSteps: 1 };
+    const statusOf = async (server: SimulatorServer, sid: string): Promise<number> => {
+      const response = await fetch(`${server.url}${SIMULATOR_TASK_GET_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: DEFAULT_COOKIE },
+        body: JSON.stringify({ sid }),
+      });
+      return ((await response.json()) as { data: { status: number } }).data.status;
+    };
+    try {
+      const first = await startSimulatorServer({ lifecycle, stateFile });
+      expect(await statusOf(first, 'BT|kept')).toBe(100);
+      await first.close();
+      await sleep(400);
+
+      const second = await startSimulatorServer({ lifecycle, stateFile });
+      try {
+        // past its 300 ms in the queue: running, as if the simulator had never stopped
+        expect(await statusOf(second, 'BT|kept')).toBe(200);
+        expect(await statusOf(second, 'BT|new')).toBe(100);
+      } finally {
+        await second.close();
+      }
+      const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { starts: object };
+      expect(Object.keys(saved.starts).sort()).toEqual(['BT|kept', 'BT|new']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { UxcEnvelope } from '../uxc/uxc-response';
 import { BodyTooLargeError, parseCookies, parseJson, readBody, send, sendJson } from './http-io';
@@ -27,6 +28,11 @@ export interface SimulatorOptions {
   failSidPattern?: RegExp | null;
   /** How many recent calls `calls()` keeps. */
   callLogSize?: number;
+  /**
+   * A JSON file where the start of each unscripted task is kept, so a
+   * restarted simulator carries its lifecycles on instead of queuing them again.
+   */
+  stateFile?: string;
 }
 
 /** One call to the task endpoint, as the simulator saw it. */
@@ -66,10 +72,12 @@ export class Simulator {
   private counts = emptyCounts();
   private readonly lifecycle: LifecycleOptions;
   private readonly failSidPattern: RegExp | null;
+  private readonly kept: KeptStarts | undefined;
 
   constructor(private readonly options: SimulatorOptions = {}) {
     this.lifecycle = { ...DEFAULT_LIFECYCLE, ...options.lifecycle };
     this.failSidPattern = options.failSidPattern === undefined ? /fail/i : options.failSidPattern;
+    this.kept = options.stateFile === undefined ? undefined : new KeptStarts(options.stateFile);
     this.resetCredentials();
   }
 
@@ -141,6 +149,7 @@ export class Simulator {
   /** Back to a fresh simulator: tasks, faults, counts and added credentials forgotten. */
   reset(): void {
     this.tasks.clear();
+    this.kept?.clear();
     this.faults.clear();
     this.callLog.length = 0;
     this.counts = emptyCounts();
@@ -245,8 +254,12 @@ export class Simulator {
         'timed',
         lifecycleSteps(sid, { ...this.lifecycle, outcome }),
         false,
+        this.kept?.get(sid),
       );
       this.tasks.set(sid, task);
+      const answer = task.poll();
+      this.kept?.set(sid, task.started as number);
+      return answer;
     }
     return task.poll();
   }
@@ -388,6 +401,47 @@ function emptyCounts(): Counts {
 
 function increment(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/**
+ * When each unscripted task started, kept in a file. The lifecycle itself is a
+ * function of the sid, so its start is all a restart needs.
+ */
+class KeptStarts {
+  private readonly starts = new Map<string, number>();
+
+  constructor(private readonly file: string) {
+    if (!existsSync(file)) return;
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as { starts?: Record<string, unknown> };
+      for (const [sid, at] of Object.entries(saved.starts ?? {})) {
+        if (typeof at === 'number' && Number.isFinite(at)) this.starts.set(sid, at);
+      }
+    } catch {
+      // an unreadable file starts the simulator afresh, as it always did
+    }
+  }
+
+  get(sid: string): number | undefined {
+    return this.starts.get(sid);
+  }
+
+  set(sid: string, startedAt: number): void {
+    if (this.starts.get(sid) === startedAt) return;
+    this.starts.set(sid, startedAt);
+    this.save();
+  }
+
+  clear(): void {
+    this.starts.clear();
+    this.save();
+  }
+
+  private save(): void {
+    const temporary = `${this.file}.${process.pid}`;
+    writeFileSync(temporary, JSON.stringify({ starts: Object.fromEntries(this.starts) }));
+    renameSync(temporary, this.file);
+  }
 }
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {

@@ -1,8 +1,10 @@
 /**
  * `npm run simulator`: the UXC simulator as a program of its own, for
  * benchmarks and manual play. It is not part of the relay and reads its own
- * two variables.
+ * two variables, from the environment or from `.env` as the relay does.
  */
+import { existsSync } from 'node:fs';
+import { config as loadDotEnv } from 'dotenv';
 import {
   SIMULATOR_DEFAULT_AK,
   SIMULATOR_DEFAULT_PORT,
@@ -21,6 +23,7 @@ function portFrom(text: string | undefined): number {
 }
 
 async function main(): Promise<void> {
+  if (existsSync('.env')) loadDotEnv({ path: '.env', quiet: true });
   const port = portFrom(process.env.SIMULATOR_PORT);
   const host = process.env.SIMULATOR_HOST?.trim() || '127.0.0.1';
   const server = await startSimulatorServer({ port, host });

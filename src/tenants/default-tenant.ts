@@ -1,11 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigService } from '../config/config.service';
+import { ensureDataDir } from '../config/data-dir';
 import { newId } from '../common/ids';
 import { PrismaService } from '../database/prisma.service';
 import { isUniqueViolation } from '../database/unique-violation';
-import { SIMULATOR_DEFAULT_AK, SIMULATOR_DEFAULT_SK } from '../simulator/simulator.constants';
+import { UxcEndpoint } from '../uxc/uxc-endpoint';
 import { generateWebhookSecret } from '../webhooks/webhook-signer';
 import { API_KEY_PREFIX, apiKeyPrefix, generateApiKey, hashApiKey } from './api-key';
 import { TenantSecrets } from './tenant-secrets.service';
@@ -33,6 +34,7 @@ export class DefaultTenant implements OnApplicationBootstrap {
     private readonly prisma: PrismaService,
     private readonly secrets: TenantSecrets,
     private readonly config: ConfigService,
+    private readonly endpoint: UxcEndpoint,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -46,22 +48,35 @@ export class DefaultTenant implements OnApplicationBootstrap {
       this.logger.log(
         `tenant "${DEFAULT_TENANT_NAME}" configured from UXC_AK, UXC_SK and RELAY_API_KEY`,
       );
-    } else if (this.config.localMode) {
-      const apiKey = this.localApiKey();
-      await this.upsert(
-        { ak: SIMULATOR_DEFAULT_AK, sk: SIMULATOR_DEFAULT_SK },
-        apiKey,
-        LOCAL_KEY_ID,
-      );
-      // The one place an API key is ever printed: local mode, on purpose, so a
-      // newcomer can call the API at once. Straight to stdout, not the JSON log.
-      process.stdout.write(
-        `\nuxc-relay local mode: tenant "${DEFAULT_TENANT_NAME}" polls the built-in UXC simulator.\n` +
-          `  API key: ${apiKey}\n` +
-          `  (kept in ${join(this.config.env.dataDir, LOCAL_API_KEY_FILE)})\n` +
-          `  try: curl -H "Authorization: Bearer ${apiKey}" http://localhost:${this.config.env.port}/v1/subscriptions\n\n`,
+    } else if (this.config.localMode && this.endpoint.localCredential) {
+      this.localKey = this.localApiKey();
+      await this.upsert(this.endpoint.localCredential, this.localKey, LOCAL_KEY_ID);
+    } else if (!this.config.env.adminToken && !(await this.anyTenant())) {
+      this.logger.warn(
+        'no tenant exists and ADMIN_TOKEN is not set: nobody can use this relay. Set ADMIN_TOKEN to create tenants with POST /v1/tenants, or UXC_AK, UXC_SK and RELAY_API_KEY for a default tenant',
       );
     }
+  }
+
+  private localKey: string | undefined;
+
+  /**
+   * The one place an API key is ever printed: local mode, on purpose, so a
+   * newcomer can call the API at once. Straight to stdout, not the log; called
+   * once the relay listens, so the hint never points at another process.
+   */
+  announce(url: string): void {
+    if (this.localKey === undefined) return;
+    process.stdout.write(
+      `\nuxc-relay local mode: tenant "${DEFAULT_TENANT_NAME}" polls the built-in UXC simulator.\n` +
+        `  API key: ${this.localKey}\n` +
+        `  (kept in ${join(this.config.env.dataDir, LOCAL_API_KEY_FILE)})\n` +
+        `  try: curl -H "Authorization: Bearer ${this.localKey}" ${url}/v1/subscriptions\n\n`,
+    );
+  }
+
+  private async anyTenant(): Promise<boolean> {
+    return (await this.prisma.tenant.findFirst({ select: { id: true } })) !== null;
   }
 
   private async upsert(
@@ -109,7 +124,7 @@ export class DefaultTenant implements OnApplicationBootstrap {
       this.logger.warn(`${file} does not hold an API key: writing a new one`);
     }
     const key = generateApiKey();
-    mkdirSync(dir, { recursive: true });
+    ensureDataDir(dir);
     writeFileSync(file, `${key}\n`, { mode: 0o600 });
     return key;
   }

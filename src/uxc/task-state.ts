@@ -1,15 +1,2 @@
-export const TASK_STATES = [
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'canceled',
-  'unknown',
-] as const;
-export type TaskState = (typeof TASK_STATES)[number];
-
-export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'canceled']);
-
-export function isTerminal(state: TaskState | string | null | undefined): boolean {
-  return state != null && TERMINAL_STATES.has(state as TaskState);
-}
+/** The states live with the configuration, which parses UXC_STATUS_MAP into them. */
+export * from '../config/task-state';

@@ -5,18 +5,9 @@ import { UxcClient } from './uxc.client';
 import { UxcEndpoint } from './uxc-endpoint';
 import { UxcMetrics } from './uxc.metrics';
 
-/**
- * Provides the UXC client. `UxcEndpoint` is an async provider, so with
- * UXC_BASE_URL unset the simulator is listening before any other provider,
- * the poller included, is even constructed.
- */
+/** Provides the UXC client, for the `UxcEndpoint` the composition root gives. */
 @Module({
   providers: [
-    {
-      provide: UxcEndpoint,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService) => UxcEndpoint.resolve(config.env.uxcBaseUrl),
-    },
     {
       provide: UxcMetrics,
       inject: [MetricsService],

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Writable } from 'node:stream';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
@@ -51,10 +52,15 @@ export async function createTestApp(
       POLLER_ENABLED: 'false',
       DISPATCHER_ENABLED: 'false',
       CALLBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+      // a test that gives no UXC_BASE_URL polls the in-process simulator
+      UXC_SIMULATOR: 'true',
       ...env,
     }),
   );
   const logs = new LogCapture();
+  // nestjs-pino keeps the first app's logger for lines outside a request, in
+  // a module variable: without this, a second app of a test file logs into the first's capture
+  __resetOutOfContextForTests();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(ConfigService)
     .useValue(config)

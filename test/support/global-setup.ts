@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import globalTeardown from './global-teardown';
 import { prepareTemplate } from './template-database';
 
 /**
@@ -13,10 +14,21 @@ export default async function globalSetup(): Promise<void> {
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {
     const dataDir = mkdtempSync(join(tmpdir(), 'uxc-relay-test-pg-'));
-    const embedded = await startEmbeddedPostgres({ dataDir, persistent: false });
-    (globalThis as { __embeddedPostgres__?: unknown }).__embeddedPostgres__ = embedded;
-    adminUrl = embedded.url;
+    try {
+      const embedded = await startEmbeddedPostgres({ dataDir, persistent: false });
+      (globalThis as { __embeddedPostgres__?: unknown }).__embeddedPostgres__ = embedded;
+      adminUrl = embedded.url;
+    } catch (error) {
+      // jest runs no teardown after a failed setup
+      rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    }
   }
   process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
-  process.env.TEST_TEMPLATE_DATABASE = await prepareTemplate(adminUrl);
+  try {
+    process.env.TEST_TEMPLATE_DATABASE = await prepareTemplate(adminUrl);
+  } catch (error) {
+    await globalTeardown();
+    throw error;
+  }
 }

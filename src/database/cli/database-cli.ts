@@ -11,17 +11,21 @@ import { resolveDatabase } from '../resolve-database';
  */
 export async function runDatabaseCommand(
   name: string,
-  command: (databaseUrl: string) => Promise<void>,
+  command: (databaseUrl: string, target: { embedded: boolean }) => Promise<void>,
 ): Promise<never> {
   let embedded: EmbeddedDatabase | undefined;
   try {
     if (existsSync('.env')) loadDotEnv({ path: '.env', quiet: true });
-    const config = ConfigService.fromEnvironment();
+    // migrations read neither the encryption key nor UXC
+    const config = ConfigService.fromEnvironment(process.env, {
+      requireEncryptionKey: false,
+      requireUpstream: false,
+    });
     const database = await resolveDatabase(config, {
       log: (message) => process.stdout.write(`${name}: ${message}\n`),
     });
     embedded = database.embedded;
-    await command(database.url);
+    await command(database.url, { embedded: embedded !== undefined });
     await embedded?.stop();
     // the wasm schema engine keeps the event loop alive once it has run
     process.exit(0);

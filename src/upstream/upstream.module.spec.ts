@@ -1,13 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Global, LoggerService, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigService } from '../config/config.service';
 import { parseEnv } from '../config/env';
 import { MetricsService } from '../metrics/metrics.service';
+import { InProcessSimulator } from './in-process-simulator';
 import { SIMULATOR_DEFAULT_AK, SIMULATOR_DEFAULT_SK } from '../simulator/simulator.constants';
-import { UxcClient } from './uxc.client';
-import { UxcEndpoint } from './uxc-endpoint';
-import { UxcMetrics } from './uxc.metrics';
-import { UxcModule } from './uxc.module';
+import { UpstreamModule } from './upstream.module';
+import { UxcClient } from '../uxc/uxc.client';
+import { UxcEndpoint } from '../uxc/uxc-endpoint';
+import { UxcMetrics } from '../uxc/uxc.metrics';
+import { UxcModule } from '../uxc/uxc.module';
 
 class CapturingLogger implements LoggerService {
   readonly lines: { level: string; message: string }[] = [];
@@ -34,21 +39,34 @@ async function compile(env: Record<string, string>, logger: LoggerService) {
   })
   class InfrastructureModule {}
 
-  const moduleRef = await Test.createTestingModule({ imports: [InfrastructureModule, UxcModule] })
+  const moduleRef = await Test.createTestingModule({
+    imports: [InfrastructureModule, UpstreamModule, UxcModule],
+  })
     .setLogger(logger)
     .compile();
   await moduleRef.init();
   return moduleRef;
 }
 
-describe('UxcModule', () => {
+describe('UpstreamModule with UxcModule', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = mkdtempSync(join(tmpdir(), 'uxc-relay-upstream-'))));
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
   it('without UXC_BASE_URL, polls an in-process simulator, says so loudly and stops it on close', async () => {
     const logger = new CapturingLogger();
-    const moduleRef = await compile({ UXC_RATE_LIMIT: '50', UXC_TIMEOUT_MS: '2000' }, logger);
-    const endpoint = moduleRef.get(UxcEndpoint);
+    const moduleRef = await compile(
+      { UXC_RATE_LIMIT: '50', UXC_TIMEOUT_MS: '2s', DATA_DIR: dataDir },
+      logger,
+    );
+    const endpoint = moduleRef.get(UxcEndpoint) as InProcessSimulator;
     const client = moduleRef.get(UxcClient);
 
-    expect(endpoint.simulator).toBeDefined();
+    expect(endpoint).toBeInstanceOf(InProcessSimulator);
+    expect(endpoint.localCredential).toEqual({
+      ak: SIMULATOR_DEFAULT_AK,
+      sk: SIMULATOR_DEFAULT_SK,
+    });
     expect(endpoint.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(client.baseUrl).toBe(endpoint.baseUrl);
     expect(client.rateLimiter.ratePerSecond).toBe(50);
@@ -62,7 +80,7 @@ describe('UxcModule', () => {
       'BT|module',
     );
     expect(outcome).toMatchObject({ kind: 'ok', data: { sid: 'BT|module', status: 100 } });
-    expect(endpoint.simulator?.stats().bySid).toEqual({ 'BT|module': 1 });
+    expect(endpoint.simulator.stats().bySid).toEqual({ 'BT|module': 1 });
 
     const metrics = await moduleRef.get(MetricsService).registry.metrics();
     expect(metrics).toContain('uxc_relay_uxc_requests_total{outcome="ok",reason="",err_no="0"} 1');
@@ -82,10 +100,30 @@ describe('UxcModule', () => {
     const logger = new CapturingLogger();
     const moduleRef = await compile({ UXC_BASE_URL: 'https://uxc.example.com/' }, logger);
     const endpoint = moduleRef.get(UxcEndpoint);
-    expect(endpoint.simulator).toBeUndefined();
+    expect(endpoint).not.toBeInstanceOf(InProcessSimulator);
+    expect(endpoint.localCredential).toBeUndefined();
     expect(endpoint.baseUrl).toBe('https://uxc.example.com');
     expect(moduleRef.get(UxcClient).baseUrl).toBe('https://uxc.example.com');
     expect(logger.lines.filter((line) => line.message.includes('simulator'))).toEqual([]);
+    await moduleRef.close();
+  });
+
+  it('with DATABASE_URL, polls the simulator only when UXC_SIMULATOR=true asks for it, and says why', async () => {
+    const logger = new CapturingLogger();
+    const moduleRef = await compile(
+      {
+        DATABASE_URL: 'postgresql://127.0.0.1:1/none',
+        ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+        UXC_SIMULATOR: 'true',
+      },
+      logger,
+    );
+    const endpoint = moduleRef.get(UxcEndpoint);
+    expect(endpoint).toBeInstanceOf(InProcessSimulator);
+    expect(logger.lines).toContainEqual({
+      level: 'warn',
+      message: `UXC_SIMULATOR=true: polling the built-in UXC simulator at ${endpoint.baseUrl} — not a real UXC`,
+    });
     await moduleRef.close();
   });
 });
