@@ -1,7 +1,8 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldError } from './error-body';
 
-function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+/** Each field's problems, with dotted paths and one `is required` line for an absent field. */
+export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const constraints = Object.values(error.constraints ?? {});
