@@ -434,6 +434,30 @@ describe('malformed requests (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
     },
   );
 
+  it.each([
+    ['put', '/v1/subscriptions', 'GET, HEAD, POST'],
+    ['post', '/v1/subscriptions/sub_01jf8x0q7m3v2c9e4r5t6y7u8i', 'DELETE, GET, HEAD, PATCH'],
+    ['delete', '/v1/tasks/some%7Csid', 'GET, HEAD'],
+    ['get', '/v1/webhook-test', 'POST'],
+    ['patch', '/v1/deliveries/msg_01jf8x0q7m3v2c9e4r5t6y7u8i/redeliver', 'POST'],
+  ] as const)('%s %s: 405 with Allow: %s', async (method, path, allow) => {
+    const answer = await request(relay.url)
+      [method](path)
+      .set('Authorization', `Bearer ${acme.apiKey}`);
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe(allow);
+    expect(answer.body.message).toMatch(new RegExp(`^${method.toUpperCase()} is not allowed`));
+  });
+
+  it('answers 404 for a path no route knows, whatever the method', async () => {
+    for (const method of ['get', 'post'] as const) {
+      await request(relay.url)
+        [method]('/v1/nothing-here')
+        .set('Authorization', `Bearer ${acme.apiKey}`)
+        .expect(404);
+    }
+  });
+
   it('logged no unhandled error', () => {
     expect(relay.logs.text).not.toMatch(/Unhandled error/);
   });

@@ -54,6 +54,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
+      // Express's router could not %-decode a path parameter (`%ED%A0%80` is a lone surrogate)
+      if (status === 400 && /^Failed to decode param/.test(exception.message)) {
+        return this.plain(status, `the path ${BROKEN_TEXT_REASON} or a broken %-escape`);
+      }
       if (typeof answer === 'string') return { status, body: errorBody(status, answer) };
       const given = answer as { message?: string | string[]; errors?: ErrorBody['errors'] };
       const body = errorBody(status, given.message ?? exception.message);

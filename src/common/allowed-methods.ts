@@ -3,6 +3,9 @@ interface RouteLayer {
   matchers?: ((path: string) => unknown)[];
 }
 
+/** An endpoint answers a few methods; a layer bound to more is middleware. */
+const ENDPOINT_METHODS_MAX = 8;
+
 const cache = new WeakMap<object, Map<string, string[]>>();
 
 /**
@@ -20,6 +23,9 @@ export function allowedMethods(app: unknown, path: string): string[] {
   const methods = new Set<string>();
   for (const layer of stack) {
     if (!layer.route || !layer.matchers) continue;
+    // middleware bound to every method (Nest's `forRoutes`) is not an endpoint
+    const bound = Object.keys(layer.route.methods);
+    if (bound.includes('_all') || bound.length > ENDPOINT_METHODS_MAX) continue;
     if (!layer.matchers.some((match) => Boolean(match(path)))) continue;
     for (const [method, on] of Object.entries(layer.route.methods)) {
       if (on && method !== '_all') methods.add(method.toUpperCase());

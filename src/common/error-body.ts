@@ -15,10 +15,15 @@ export interface ErrorBody {
   errorId?: string;
 }
 
+const FIELD_FIRST =
+  /^([a-z_$][\w$]*(?:\.[\w$()]+)*)(?::| (?:must|is|should|can|holds|differs|points|host|resolves|the key)\b)/;
+
 /** `sid must be a string` names `sid`; a message that names no field is about the request. */
 export function fieldOf(message: string): string {
-  const match = /^([A-Za-z_$][\w$]*(?:\.[\w$()]+)*)(?=[ :])/.exec(message);
-  return match ? match[1] : 'request';
+  const unknown = /^property (\S+) should not exist/.exec(message);
+  if (unknown) return unknown[1];
+  const match = FIELD_FIRST.exec(message);
+  return match && !['the', 'a', 'an', 'request'].includes(match[1]) ? match[1] : 'request';
 }
 
 export function errorBody(status: number, problems: string | string[]): ErrorBody {
