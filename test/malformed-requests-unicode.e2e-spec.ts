@@ -185,9 +185,11 @@ describe('NUL characters and broken Unicode answer 400 everywhere', () => {
     const path = route.path
       .replace('{bad}', broken.inUrl)
       .replace(/SUB_ID|TENANT_ID|DELIVERY_ID/, (id) => ids[id]);
-    let call = request(relay.url)
-      [route.method](path)
-      .set('Authorization', `Bearer ${route.admin ? TEST_ADMIN_TOKEN : acme.apiKey}`);
+    const agent = request(relay.url);
+    let call = agent[route.method](path).set(
+      'Authorization',
+      `Bearer ${route.admin ? TEST_ADMIN_TOKEN : acme.apiKey}`,
+    );
     if (route.body) {
       // JSON.stringify writes a lone surrogate as the escape \ud800, as any JSON client would
       call = call

@@ -441,9 +441,8 @@ describe('malformed requests (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
     ['get', '/v1/webhook-test', 'POST'],
     ['patch', '/v1/deliveries/msg_01jf8x0q7m3v2c9e4r5t6y7u8i/redeliver', 'POST'],
   ] as const)('%s %s: 405 with Allow: %s', async (method, path, allow) => {
-    const answer = await request(relay.url)
-      [method](path)
-      .set('Authorization', `Bearer ${acme.apiKey}`);
+    const agent = request(relay.url);
+    const answer = await agent[method](path).set('Authorization', `Bearer ${acme.apiKey}`);
     expect(answer.status).toBe(405);
     expect(answer.headers.allow).toBe(allow);
     expect(answer.body.message).toMatch(new RegExp(`^${method.toUpperCase()} is not allowed`));
@@ -451,8 +450,8 @@ describe('malformed requests (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
 
   it('answers 404 for a path no route knows, whatever the method', async () => {
     for (const method of ['get', 'post'] as const) {
-      await request(relay.url)
-        [method]('/v1/nothing-here')
+      const agent = request(relay.url);
+      await agent[method]('/v1/nothing-here')
         .set('Authorization', `Bearer ${acme.apiKey}`)
         .expect(404);
     }
