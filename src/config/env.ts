@@ -33,6 +33,8 @@ export interface Env {
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
+  /** when set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` */
+  metricsToken: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -149,6 +151,7 @@ export function parseEnv(source: Source): Env {
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
+    metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
   };
 
