@@ -1,7 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
+import { buildOpenApiDocument } from './common/openapi';
 import { RelayLogger } from './logging/relay-logger';
 
 export const BODY_LIMIT = '1mb';
@@ -40,18 +41,7 @@ export function configureApp(
     }),
   );
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('uxc-relay')
-      .setDescription(
-        'Turns polling of UXC tasks into signed webhooks. Tenant routes take `Authorization: Bearer <API key>`; admin routes take `Authorization: Bearer <ADMIN_TOKEN>`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'tenant API key' }, 'tenant')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, 'admin')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   // SIGTERM and Ctrl-C stop the loops, drain work and close the pool before exit

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
+import { TASK_EVENT_TYPES, buildWebhookPayload } from '../src/webhooks/webhook-payload';
 import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 
@@ -12,6 +15,8 @@ const CONTRACT_ROUTES: [string, string, 'admin' | 'tenant'][] = [
   ['get', '/v1/subscriptions', 'tenant'],
   ['get', '/v1/subscriptions/{id}', 'tenant'],
   ['delete', '/v1/subscriptions/{id}', 'tenant'],
+  ['patch', '/v1/subscriptions/{id}', 'tenant'],
+  ['post', '/v1/subscriptions/batch', 'tenant'],
   ['get', '/v1/subscriptions/{id}/deliveries', 'tenant'],
   ['get', '/v1/deliveries/{id}', 'tenant'],
   ['post', '/v1/deliveries/{id}/redeliver', 'tenant'],
@@ -33,9 +38,13 @@ interface Operation {
 describe('OpenAPI document', () => {
   let relay: TestApp;
   let doc: {
+    openapi: string;
+    info: { version: string };
     paths: Record<string, Record<string, Operation>>;
+    webhooks: Record<string, { post: Operation }>;
     components: {
       schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+      securitySchemes: Record<string, { scheme: string; bearerFormat?: string }>;
     };
   };
 
@@ -82,5 +91,110 @@ describe('OpenAPI document', () => {
     const task = doc.components.schemas.TaskResponseDto.properties!;
     expect(JSON.stringify(task.outputResult)).toContain('cos://zyb-uxc-aigc-1253445850/');
     expect(doc.paths['/v1/subscriptions/{id}'].get.responses['404']).toBeDefined();
+  });
+});
+
+describe('OpenAPI document: webhooks, version, auth schemes, operations routes', () => {
+  let relay: TestApp;
+  // a JSON document walked by path: any is what it is
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Json = any;
+  let doc: Json;
+
+  beforeAll(async () => {
+    relay = await createTestApp(await createTestDatabase());
+    doc = (await request(relay.url).get('/docs-json').expect(200)).body;
+  });
+  afterAll(() => relay.close());
+
+  /** Follows `$ref`s and `allOf`s to the properties a generator would see. */
+  function propertiesOf(schema: Json): Record<string, Json> {
+    if (schema.$ref) return propertiesOf(doc.components.schemas[schema.$ref.split('/').pop()]);
+    if (schema.allOf) return Object.assign({}, ...schema.allOf.map(propertiesOf));
+    return schema.properties ?? {};
+  }
+
+  it('documents the body of every event type under webhooks, as sent', () => {
+    expect(doc.openapi).toMatch(/^3\.1\./);
+    const sent = buildWebhookPayload({
+      type: 'task.succeeded',
+      observedAt: new Date(),
+      subscriptionId: 'sub_x',
+      sid: 's',
+      sequence: 1,
+      state: 'succeeded',
+      previousState: 'running',
+      status: 1,
+      previousStatus: 200,
+      progress: 1,
+      queueNum: 0,
+      queueTotal: 0,
+      costTime: 1,
+      message: 'ok',
+      outputResult: [],
+      metadata: {},
+      includePhotoParameters: true,
+      photoParameters: {},
+    });
+    for (const type of [...TASK_EVENT_TYPES, 'webhook.test']) {
+      const operation = doc.webhooks[type]?.post;
+      expect(operation).toBeDefined();
+      const schema = operation.requestBody.content['application/json'].schema;
+      const properties = propertiesOf(schema);
+      expect(Object.keys(properties).sort()).toEqual(['data', 'timestamp', 'type']);
+      expect(schema.allOf[1].properties.type.const).toBe(type);
+      const headers = operation.parameters.map((p: { name: string }) => p.name);
+      expect(headers).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+      if (type !== 'webhook.test') {
+        expect(Object.keys(propertiesOf(properties.data)).sort()).toEqual(
+          Object.keys(sent.data).sort(),
+        );
+      }
+    }
+  });
+
+  it('takes its version from package.json and calls the bearer keys opaque, not JWT', () => {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
+    expect(doc.info.version).toBe(manifest.version);
+    for (const name of ['tenant', 'admin', 'metrics']) {
+      const scheme = doc.components.securitySchemes[name];
+      expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(JSON.stringify(scheme)).not.toMatch(/JWT/i);
+    }
+  });
+
+  it('documents /health/live, /health/ready and /metrics', () => {
+    expect(doc.paths['/health/live'].get.responses['200']).toBeDefined();
+    expect(doc.paths['/health/ready'].get.responses['503']).toBeDefined();
+    const metrics = doc.paths['/metrics'].get;
+    expect(metrics.responses['200'].content['text/plain']).toBeDefined();
+    expect(metrics.security).toEqual([{ metrics: [] }]);
+  });
+});
+
+describe('METRICS_TOKEN', () => {
+  it('is not needed when unset, and protects /metrics when set', async () => {
+    const open = await createTestApp(await createTestDatabase());
+    try {
+      await request(open.url).get('/metrics').expect(200);
+    } finally {
+      await open.close();
+    }
+    const relay = await createTestApp(await createTestDatabase(), {
+      METRICS_TOKEN: 'scrape-token-0123456789',
+    });
+    try {
+      await request(relay.url).get('/metrics').expect(401);
+      await request(relay.url).get('/metrics').set('Authorization', 'Bearer wrong').expect(401);
+      const answer = await request(relay.url)
+        .get('/metrics')
+        .set('Authorization', 'Bearer scrape-token-0123456789')
+        .expect(200);
+      expect(answer.text).toContain('process_cpu_user_seconds_total');
+      await request(relay.url).get('/health/live').expect(200);
+      expect(relay.logs.text).not.toContain('scrape-token-0123456789');
+    } finally {
+      await relay.close();
+    }
   });
 });

@@ -23,7 +23,13 @@ describe('deliveries API', () => {
   /** What the dispatcher records for one attempt. */
   async function recordAttempt(
     deliveryId: string,
-    attempt: { at: Date; statusCode: number | null; durationMs: number; error: string | null },
+    attempt: {
+      at: Date;
+      statusCode: number | null;
+      durationMs: number;
+      error: string | null;
+      responseBody?: string | null;
+    },
     state: string,
   ): Promise<void> {
     await relay.prisma.deliveryAttempt.create({ data: { deliveryId, ...attempt } });
@@ -87,13 +93,15 @@ describe('deliveries API', () => {
         eventType: 'task.running',
         sequence: 1,
         state: 'succeeded',
-        attempts: 2,
+        attemptCount: 2,
         nextAttemptAt: null,
         lastAttempt: {
           at: '2026-11-27T05:00:05.000Z',
           statusCode: 204,
           durationMs: 8,
           error: null,
+          responseHeaders: null,
+          responseBody: null,
         },
         createdAt: expect.any(String),
         completedAt: '2026-11-27T05:00:05.000Z',
@@ -109,7 +117,7 @@ describe('deliveries API', () => {
         id: deliveries[1].id,
         eventType: 'task.failed',
         state: 'pending',
-        attempts: 0,
+        attemptCount: 0,
         lastAttempt: null,
       }),
     ]);
@@ -131,7 +139,13 @@ describe('deliveries API', () => {
     );
     await recordAttempt(
       id,
-      { at: new Date('2026-11-27T06:00:05Z'), statusCode: 503, durationMs: 20, error: null },
+      {
+        at: new Date('2026-11-27T06:00:05Z'),
+        statusCode: 503,
+        durationMs: 20,
+        error: null,
+        responseBody: '{"error":"down for maintenance"}',
+      },
       'failed',
     );
     const answer = await request(relay.url)
@@ -151,8 +165,17 @@ describe('deliveries API', () => {
         statusCode: null,
         durationMs: 15000,
         error: 'timeout after 15000ms',
+        responseHeaders: null,
+        responseBody: null,
       },
-      { at: '2026-11-27T06:00:05.000Z', statusCode: 503, durationMs: 20, error: null },
+      {
+        at: '2026-11-27T06:00:05.000Z',
+        statusCode: 503,
+        durationMs: 20,
+        error: null,
+        responseHeaders: null,
+        responseBody: '{"error":"down for maintenance"}',
+      },
     ]);
     expect(answer.body.lastAttempt).toEqual(answer.body.attempts[1]);
     expect(answer.body.payload).toEqual(JSON.parse(deliveries[1].payload));
@@ -179,7 +202,12 @@ describe('deliveries API', () => {
       .post(`/v1/deliveries/${id}/redeliver`)
       .set(bearer(acme))
       .expect(202);
-    expect(answer.body).toMatchObject({ id, state: 'pending', attempts: 1, completedAt: null });
+    expect(answer.body).toMatchObject({
+      id,
+      state: 'pending',
+      attemptCount: 1,
+      completedAt: null,
+    });
     const row = await relay.prisma.delivery.findUniqueOrThrow({ where: { id } });
     expect(row.state).toBe('pending');
     expect(row.payload).toBe(deliveries[1].payload);

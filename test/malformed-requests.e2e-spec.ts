@@ -11,6 +11,8 @@ interface Case {
   body?: unknown;
   admin?: boolean;
   status?: number;
+  /** sent with a string body; application/json by default */
+  contentType?: string;
   /** what the message must say: the field, or the reason */
   message: RegExp;
 }
@@ -25,8 +27,39 @@ const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
 
 const CASES: Case[] = [
   // wrong types and missing fields
-  { name: 'missing sid', body: { callbackUrl: 'https://hooks.example.com/uxc' }, message: /^sid/ },
-  { name: 'missing callbackUrl', body: { sid: 'x' }, message: /^callbackUrl/ },
+  {
+    name: 'missing sid',
+    body: { callbackUrl: 'https://hooks.example.com/uxc' },
+    message: /^sid is required$/,
+  },
+  { name: 'missing callbackUrl', body: { sid: 'x' }, message: /^callbackUrl is required$/ },
+  { name: 'empty body', body: {}, message: /^sid is required; callbackUrl is required$/ },
+  { name: 'sid blank', body: sub({ sid: '   ' }), message: /^sid must not be blank$/ },
+  {
+    name: 'sid of tabs and newlines',
+    body: sub({ sid: '\t\n ' }),
+    message: /^sid must not be blank$/,
+  },
+  {
+    name: 'blank sid in a path',
+    method: 'get',
+    path: '/v1/tasks/%20%20',
+    message: /^sid must not be blank$/,
+  },
+  {
+    name: 'a body that is not JSON',
+    body: 'sid=x&callbackUrl=https://hooks.example.com/uxc',
+    contentType: 'application/x-www-form-urlencoded',
+    status: 415,
+    message: /^request body must be JSON/,
+  },
+  {
+    name: 'a text body',
+    body: 'hello',
+    contentType: 'text/plain',
+    status: 415,
+    message: /content-type: application\/json/,
+  },
   { name: 'sid as number', body: sub({ sid: 42 }), message: /^sid must be a string/ },
   { name: 'sid empty', body: sub({ sid: '' }), message: /^sid must be longer/ },
   {
@@ -384,18 +417,45 @@ describe('malformed requests (CALLBACK_ALLOW_PRIVATE_NETWORKS=false)', () => {
         `Bearer ${c.admin ? TEST_ADMIN_TOKEN : acme.apiKey}`,
       );
       if (typeof c.body === 'string')
-        call = call.set('content-type', 'application/json').send(c.body);
+        call = call.set('content-type', c.contentType ?? 'application/json').send(c.body);
       else if (c.body !== undefined) call = call.send(c.body as object);
       const answer = await call;
 
       expect(answer.status).toBe(c.status ?? 400);
-      const messages = ([] as string[]).concat(answer.body.message ?? []);
+      expect(typeof answer.body.message).toBe('string');
+      const messages: string[] = [
+        answer.body.message,
+        ...(answer.body.errors ?? []).map((e: { message: string }) => e.message),
+      ];
       expect(messages.some((message) => c.message.test(message))).toBe(true);
       expect(await snapshot()).toBe(before);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     },
   );
+
+  it.each([
+    ['put', '/v1/subscriptions', 'GET, HEAD, POST'],
+    ['post', '/v1/subscriptions/sub_01jf8x0q7m3v2c9e4r5t6y7u8i', 'DELETE, GET, HEAD, PATCH'],
+    ['delete', '/v1/tasks/some%7Csid', 'GET, HEAD'],
+    ['get', '/v1/webhook-test', 'POST'],
+    ['patch', '/v1/deliveries/msg_01jf8x0q7m3v2c9e4r5t6y7u8i/redeliver', 'POST'],
+  ] as const)('%s %s: 405 with Allow: %s', async (method, path, allow) => {
+    const agent = request(relay.url);
+    const answer = await agent[method](path).set('Authorization', `Bearer ${acme.apiKey}`);
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe(allow);
+    expect(answer.body.message).toMatch(new RegExp(`^${method.toUpperCase()} is not allowed`));
+  });
+
+  it('answers 404 for a path no route knows, whatever the method', async () => {
+    for (const method of ['get', 'post'] as const) {
+      const agent = request(relay.url);
+      await agent[method]('/v1/nothing-here')
+        .set('Authorization', `Bearer ${acme.apiKey}`)
+        .expect(404);
+    }
+  });
 
   it('logged no unhandled error', () => {
     expect(relay.logs.text).not.toMatch(/Unhandled error/);

@@ -104,6 +104,7 @@ describe('tasks and their history', () => {
         'updatedAt',
         'lastPolledAt',
         'nextPollAt',
+        'lastError',
       ].sort(),
     );
     expect(task.body).toMatchObject({
@@ -115,7 +116,33 @@ describe('tasks and their history', () => {
       outputResult: ['cos://zyb-uxc-aigc-1253445850/batch_tasks/comfyui/output/a.WEBP'],
       tracking: 'completed',
       sequence: 2,
+      lastError: null,
     });
+  });
+
+  it('leaves photoParameters out of lists unless asked for with ?include=photoParameters', async () => {
+    const tenant = await createTenant(relay);
+    const sid = 'with-workflow';
+    const workflow = { info: 'ok', parameters: { '2': { class_type: 'CheckpointLoaderSimple' } } };
+    const subscription = await createSubscription(relay, tenant.tenant, {
+      sid,
+      callbackUrl: CALLBACK,
+    });
+    await relay.prisma.task.update({
+      where: { id: subscription.taskId },
+      data: { photoParameters: workflow },
+    });
+    const list = (query: Record<string, string>) =>
+      request(relay.url).get('/v1/tasks').query(query).set(bearer(tenant));
+    const plain = await list({}).expect(200);
+    expect(plain.body.items).toHaveLength(1);
+    expect(plain.body.items[0]).not.toHaveProperty('photoParameters');
+    const included = await list({ include: 'photoParameters' }).expect(200);
+    expect(included.body.items[0].photoParameters).toEqual(workflow);
+    const one = await request(relay.url).get(`/v1/tasks/${sid}`).set(bearer(tenant)).expect(200);
+    expect(one.body.photoParameters).toEqual(workflow);
+    const wrong = await list({ include: 'secrets' }).expect(400);
+    expect(wrong.body.message).toMatch(/^include must list only photoParameters/);
   });
 
   it('lists the history oldest first, page by page, upstream errors included', async () => {

@@ -123,7 +123,7 @@ describe('tenants (admin API)', () => {
       .set(admin)
       .send({})
       .expect(400);
-    expect(empty.body.message.join()).toMatch(/name, uxcAk, uxcSk/);
+    expect(empty.body.message).toMatch(/name, uxcAk, uxcSk/);
     await request(relay.url)
       .patch('/v1/tenants/ten_00000000000000000000000000')
       .set(admin)

@@ -5,32 +5,48 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  NotFoundException,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma } from '../generated/prisma/client';
-
-interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string | string[];
-  errorId?: string;
-}
+import { BROKEN_TEXT_REASON } from './broken-text';
+import { ErrorBody, errorBody } from './error-body';
+import { allowedMethods } from './allowed-methods';
 
 /**
  * The one place errors become HTTP answers. Deliberate HTTP errors pass
- * through; a unique-key race is a 409 and a vanished row a 404; anything else
- * is a 500 whose body holds only an id to find the logged details by.
+ * through; a unique-key race is a 409 and a vanished row a 404; a known path
+ * asked with the wrong method a 405; anything else is a 500 whose body holds
+ * only an id to find the logged details by.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const { status, body } = this.describe(exception);
+    const http = host.switchToHttp();
+    const response = http.getResponse<Response>();
     if (response.headersSent) return;
+    const request = http.getRequest<Request>();
+    const allow = this.unmatchedRoute(exception) ? this.allowFor(request) : [];
+    if (allow.length > 0) {
+      response
+        .status(HttpStatus.METHOD_NOT_ALLOWED)
+        .setHeader('Allow', allow.join(', '))
+        .json(
+          errorBody(
+            HttpStatus.METHOD_NOT_ALLOWED,
+            `${request.method} is not allowed on this path; use ${allow.join(', ')}`,
+          ),
+        );
+      return;
+    }
+    const { status, body } = this.describe(exception);
     response.status(status).json(body);
   }
 
@@ -38,17 +54,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
-      const message =
-        typeof answer === 'string'
-          ? answer
-          : ((answer as { message?: string | string[] }).message ?? exception.message);
-      return { status, body: { statusCode: status, error: reasonPhrase(status), message } };
+      // Express's router could not %-decode a path parameter (`%ED%A0%80` is a lone surrogate)
+      if (status === 400 && /^Failed to decode param/.test(exception.message)) {
+        return this.plain(status, `the path ${BROKEN_TEXT_REASON} or a broken %-escape`);
+      }
+      if (typeof answer === 'string') return { status, body: errorBody(status, answer) };
+      const given = answer as { message?: string | string[]; errors?: ErrorBody['errors'] };
+      const body = errorBody(status, given.message ?? exception.message);
+      if (given.errors) body.errors = given.errors;
+      return { status, body };
     }
     if (isUniqueViolation(exception)) {
       return this.plain(HttpStatus.CONFLICT, 'the resource already exists');
     }
     if (exception instanceof Prisma.PrismaClientKnownRequestError && exception.code === 'P2025') {
       return this.plain(HttpStatus.NOT_FOUND, 'not found');
+    }
+    // the request checks catch these first; a value that slips past them is still the client's
+    if (isBrokenTextRefusal(exception)) {
+      return this.plain(HttpStatus.BAD_REQUEST, `a value ${BROKEN_TEXT_REASON}`);
     }
     const errorId = randomUUID();
     this.logger.error(
@@ -67,17 +91,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
     };
   }
 
+  /** Nest's own 404 for a path no route matched (with this method). */
+  private unmatchedRoute(exception: unknown): boolean {
+    return exception instanceof NotFoundException && /^Cannot [A-Z]+ /.test(exception.message);
+  }
+
+  private allowFor(request: Request): string[] {
+    return allowedMethods(this.adapterHost.httpAdapter?.getInstance(), request.path);
+  }
+
   private plain(status: number, message: string): { status: number; body: ErrorBody } {
-    return { status, body: { statusCode: status, error: reasonPhrase(status), message } };
+    return { status, body: errorBody(status, message) };
   }
 }
 
-function reasonPhrase(status: number): string {
-  const name = HttpStatus[status] as string | undefined;
-  if (!name) return 'Error';
-  return name
-    .toLowerCase()
-    .split('_')
-    .map((word) => word[0].toUpperCase() + word.slice(1))
-    .join(' ');
+/** PostgreSQL refusing a NUL byte or a broken escape in text or jsonb (22021, 22P05). */
+function isBrokenTextRefusal(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  const text = `${exception.message} ${JSON.stringify((exception as { meta?: unknown }).meta ?? null)}`;
+  return /\b22021\b|\b22P05\b|invalid byte sequence for encoding|unsupported Unicode escape sequence/.test(
+    text,
+  );
 }

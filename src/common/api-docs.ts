@@ -9,6 +9,17 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
+export class FieldErrorDto {
+  @ApiProperty({
+    description: 'the field, as a dotted path (`metadata.order`, `items.3.sid`), or `request`',
+    example: 'sid',
+  })
+  field!: string;
+
+  @ApiProperty({ example: 'sid is required' })
+  message!: string;
+}
+
 /** The body of every error answer. */
 export class ErrorResponseDto {
   @ApiProperty({ example: 400 })
@@ -18,11 +29,16 @@ export class ErrorResponseDto {
   error!: string;
 
   @ApiProperty({
-    description: 'what is wrong, naming the field; a list when several fields are',
-    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    example: ['callbackUrl must be at most 2048 characters'],
+    description: 'what is wrong, naming the field; several problems are joined with `; `',
+    example: 'sid is required; callbackUrl must be shorter than or equal to 2048 characters',
   })
-  message!: string | string[];
+  message!: string;
+
+  @ApiPropertyOptional({
+    type: () => [FieldErrorDto],
+    description: 'on 400, 415 and 422: each problem with the field it is about',
+  })
+  errors?: FieldErrorDto[];
 
   @ApiPropertyOptional({ description: 'on 500 only: the id of the logged error' })
   errorId?: string;

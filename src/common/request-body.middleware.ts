@@ -1,5 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { BROKEN_TEXT_REASON, findBrokenText, isBrokenText } from './broken-text';
+import { errorBody } from './error-body';
 
 /** Keys that reach an object's prototype when code copies them naively. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
@@ -20,24 +22,82 @@ export function findForbiddenKey(value: unknown, path = ''): string | undefined 
   return undefined;
 }
 
+/** Headers the relay reads; the HTTP parser already refuses NUL, this covers the rest. */
+const READ_HEADERS = ['authorization', 'x-request-id', 'idempotency-key', 'prefer'];
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
 /**
- * Checks a JSON body before anything copies it: it must be an object (every
- * route takes one), without `__proto__`, `constructor` or `prototype` keys at
- * any depth. class-transformer would otherwise drop some of those keys
- * silently and crash on others (a 500 instead of a 400).
+ * Checks a request before anything copies or stores it: no NUL or lone
+ * surrogate in the path, the query, the headers read or the body (PostgreSQL
+ * would refuse them with a 500); a body is JSON (415 otherwise) and an object
+ * (every route takes one), without `__proto__`, `constructor` or `prototype`
+ * keys at any depth, which class-transformer would otherwise drop silently or
+ * crash on.
  */
 @Injectable()
 export class RequestBodyMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
-    const problem = Array.isArray(req.body)
-      ? 'request body must be a JSON object, not an array'
-      : forbiddenKeyProblem(req.body);
-    if (!problem) return next();
-    res.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
+    const refusal = requestProblem(req);
+    if (!refusal) return next();
+    res.status(refusal.status).json(errorBody(refusal.status, refusal.message));
   }
 }
 
-function forbiddenKeyProblem(body: unknown): string | undefined {
-  const found = findForbiddenKey(body);
-  return found && `${found}: the key "${found.split('.').pop()}" is not allowed`;
+function requestProblem(req: Request): { status: number; message: string } | undefined {
+  const bad = (message: string) => ({ status: 400, message });
+  const url = req.originalUrl ?? req.url;
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const pathText = decoded(path);
+  if (pathText === undefined || isBrokenText(pathText)) {
+    return bad(`the path ${BROKEN_TEXT_REASON} or a broken %-escape`);
+  }
+  if (queryAt !== -1) {
+    for (const part of url.slice(queryAt + 1).split('&')) {
+      const text = decoded(part.replace(/\+/g, ' '));
+      if (text === undefined || isBrokenText(text)) {
+        const name = decoded(part.split('=')[0]) ?? 'a query parameter';
+        return bad(`${isBrokenText(name) ? 'a query parameter' : name} ${BROKEN_TEXT_REASON}`);
+      }
+    }
+  }
+  for (const name of READ_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string' && isBrokenText(value)) {
+      return bad(`the ${name} header ${BROKEN_TEXT_REASON}`);
+    }
+  }
+  if (
+    BODY_METHODS.has(req.method) &&
+    hasBody(req) &&
+    !req.is(['application/json', 'application/*+json'])
+  ) {
+    return {
+      status: 415,
+      message: `request body must be JSON: send content-type: application/json (got ${req.headers['content-type'] ?? 'none'})`,
+    };
+  }
+  const body: unknown = req.body;
+  if (Array.isArray(body)) return bad('request body must be a JSON object, not an array');
+  const forbidden = findForbiddenKey(body);
+  if (forbidden) return bad(`${forbidden}: the key "${forbidden.split('.').pop()}" is not allowed`);
+  const broken = findBrokenText(body, '');
+  if (broken) return bad(`${broken} ${BROKEN_TEXT_REASON}`);
+  return undefined;
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** `%`-decoded text, or undefined when an escape is malformed or not UTF-8. */
+function decoded(text: string): string | undefined {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }

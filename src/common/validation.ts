@@ -1,12 +1,27 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldError } from './error-body';
 
-function flatten(errors: ValidationError[], parent = ''): string[] {
+/** Each field's problems, with dotted paths and one `is required` line for an absent field. */
+export function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
-    const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((text) =>
-      text.startsWith(error.property) ? text.replace(error.property, path) : `${path}: ${text}`,
-    );
-    return [...own, ...flatten(error.children ?? [], path)];
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const constraints = Object.values(error.constraints ?? {});
+    // optional fields skip validation when absent, so any complaint about an
+    // absent value means the field is required; one line says so
+    if (
+      constraints.length > 0 &&
+      error.value === undefined &&
+      !error.constraints?.whitelistValidation
+    ) {
+      return [{ field, message: `${field} is required` }];
+    }
+    const own = constraints.map((text) => ({
+      field,
+      message: text.startsWith(error.property)
+        ? text.replace(error.property, field)
+        : `${field}: ${text}`,
+    }));
+    return [...own, ...flatten(error.children ?? [], field)];
   });
 }
 
@@ -17,6 +32,9 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
-    exceptionFactory: (errors) => new BadRequestException(flatten(errors)),
+    exceptionFactory: (errors) => {
+      const list = flatten(errors);
+      return new BadRequestException({ message: list.map((e) => e.message), errors: list });
+    },
   });
 }

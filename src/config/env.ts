@@ -36,6 +36,8 @@ export interface Env {
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
+  /** when set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` */
+  metricsToken: string | undefined;
   logLevel: LogLevel;
   /** `auto`: pretty on a terminal, JSON otherwise */
   logFormat: LogFormat;
@@ -189,6 +191,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
+    metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
     logFormat: 'auto',
     uxcSimulator: r.bool('UXC_SIMULATOR', false),

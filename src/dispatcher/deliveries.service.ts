@@ -53,13 +53,9 @@ export class DeliveriesService {
       include: { attemptLog: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } },
     });
     if (!row) throw this.notFound(id);
-    const { attempts: attemptCount, ...summary } = this.toResponse({
-      ...row,
-      attemptLog: row.attemptLog.slice(-1),
-    });
+    const summary = this.toResponse({ ...row, attemptLog: row.attemptLog.slice(-1) });
     return {
       ...summary,
-      attemptCount,
       attempts: row.attemptLog.map((attempt) => this.toAttempt(attempt)),
       payload: JSON.parse(row.payload) as unknown,
     };
@@ -104,7 +100,7 @@ export class DeliveriesService {
       eventType: row.eventType,
       sequence: row.sequence,
       state: row.state,
-      attempts: row.attempts,
+      attemptCount: row.attempts,
       // an ended delivery has no next attempt, whatever the column last held
       nextAttemptAt: row.state === 'pending' ? row.nextAttemptAt : null,
       lastAttempt: last ? this.toAttempt(last) : null,
@@ -114,10 +110,28 @@ export class DeliveriesService {
   }
 
   private toAttempt(row: DeliveryAttempt): DeliveryAttemptDto {
-    return { at: row.at, statusCode: row.statusCode, durationMs: row.durationMs, error: row.error };
+    return {
+      at: row.at,
+      statusCode: row.statusCode,
+      durationMs: row.durationMs,
+      error: row.error,
+      responseHeaders: responseHeadersOf(row),
+      responseBody: row.responseBody,
+    };
   }
 
   private notFound(id: string): NotFoundException {
     return new NotFoundException(`delivery ${id} not found`);
   }
+}
+
+/**
+ * The receiver's headers as the dispatcher recorded them (`{name: value}`,
+ * names lower-case); null for attempts without an answer, or recorded before
+ * headers were kept.
+ */
+function responseHeadersOf(row: DeliveryAttempt): Record<string, string> | null {
+  const headers = (row as { responseHeaders?: unknown }).responseHeaders;
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return null;
+  return headers as Record<string, string>;
 }

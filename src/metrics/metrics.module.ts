@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
+import { MetricsTokenGuard } from './metrics-token.guard';
 
 @Global()
 @Module({
-  providers: [MetricsService],
+  providers: [MetricsService, MetricsTokenGuard],
   controllers: [MetricsController],
   exports: [MetricsService],
 })

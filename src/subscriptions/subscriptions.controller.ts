@@ -3,22 +3,35 @@ import {
   Controller,
   Delete,
   Get,
-  HttpStatus,
+  HttpCode,
   Param,
+  Patch,
   Post,
   Query,
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
-import { TenantRoute } from '../common/api-docs';
+import { ErrorResponseDto, TenantRoute } from '../common/api-docs';
 import { Page } from '../common/pagination';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
+import {
+  BATCH_MAX_ITEMS,
+  BatchSubscriptionsDto,
+  BatchSubscriptionsResultDto,
+} from './dto/batch-subscriptions.dto';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
 import { SubscriptionPageDto, SubscriptionResponseDto } from './dto/subscription-response.dto';
+import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
 
 @ApiTags('subscriptions')
@@ -31,19 +44,39 @@ export class SubscriptionsController {
   @ApiOperation({
     summary: 'Subscribe a callback URL to a task',
     description:
-      'Idempotent on `(sid, callbackUrl)`: 201 the first time, 200 with the existing subscription afterwards (a canceled or disabled one is re-activated with the new events and metadata). The task is polled from now on; when it already has history, its current state is delivered at once.',
+      'Idempotent on `(sid, callbackUrl)`: 201 the first time; afterwards 200 with the existing subscription when the fields given agree with it (a field left out agrees), 409 when `events`, `metadata` or `includePhotoParameters` differ (change them with PATCH). A canceled or disabled one is re-activated with the fields given. The task is polled from now on; when it already has history, its current state is delivered at once.',
   })
   @TenantRoute()
   @ApiCreatedResponse({ type: SubscriptionResponseDto, description: 'created' })
-  @ApiOkResponse({ type: SubscriptionResponseDto, description: 'already existed' })
+  @ApiOkResponse({ type: SubscriptionResponseDto, description: 'already existed, as given' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'already exists with other events, metadata or includePhotoParameters: use PATCH',
+  })
   async create(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Body() dto: CreateSubscriptionDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubscriptionResponseDto> {
     const result = await this.subscriptions.create(tenant.id, dto);
-    res.status(result.created ? HttpStatus.CREATED : HttpStatus.OK);
-    return result.subscription;
+    res.status(result.status);
+    return result.body as SubscriptionResponseDto;
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: `Subscribe up to ${BATCH_MAX_ITEMS} callbacks at once`,
+    description:
+      'Each item is what `POST /v1/subscriptions` takes and is answered as that call would answer it (`{status, body}`: 201, 200, 400 or 409), in order; one bad item fails only itself. The batch is registered in one transaction.',
+  })
+  @TenantRoute()
+  @ApiOkResponse({ type: BatchSubscriptionsResultDto })
+  async createBatch(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Body() dto: BatchSubscriptionsDto,
+  ): Promise<BatchSubscriptionsResultDto> {
+    return { items: await this.subscriptions.createBatch(tenant.id, dto.items) };
   }
 
   @Get()
@@ -66,6 +99,23 @@ export class SubscriptionsController {
     @Param('id') id: string,
   ): Promise<SubscriptionResponseDto> {
     return this.subscriptions.get(tenant.id, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: "Change a subscription's filter or metadata, or re-enable it",
+    description:
+      '`events` and `metadata` replace the current ones for later webhooks. `state: "active"` re-enables a `disabled` subscription (its endpoint once answered 410): its task is polled again, held deliveries go out in order, and it hears of the current state. Other states are refused; a canceled subscription answers 409 (POST it again).',
+  })
+  @TenantRoute({ notFound: true })
+  @ApiOkResponse({ type: SubscriptionResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'the subscription is canceled' })
+  update(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+    @Body() dto: UpdateSubscriptionDto,
+  ): Promise<SubscriptionResponseDto> {
+    return this.subscriptions.update(tenant.id, id, dto);
   }
 
   @Delete(':id')

@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { EXAMPLE_SID, TenantRoute } from '../common/api-docs';
 import { Page, PageQueryDto } from '../common/pagination';
+import { SidPipe } from '../common/sid.pipe';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
@@ -39,11 +40,11 @@ export class TasksController {
   @Get(':sid')
   @ApiOperation({ summary: 'The task now, as last seen at UXC' })
   @SID_PARAM
-  @TenantRoute({ notFound: true, badRequest: false })
+  @TenantRoute({ notFound: true })
   @ApiOkResponse({ type: TaskResponseDto })
   get(
     @CurrentTenant() tenant: AuthenticatedTenant,
-    @Param('sid') sid: string,
+    @Param('sid', SidPipe) sid: string,
   ): Promise<TaskResponseDto> {
     return this.tasks.get(tenant.id, sid);
   }
@@ -55,7 +56,7 @@ export class TasksController {
   @ApiOkResponse({ type: TaskEventPageDto })
   events(
     @CurrentTenant() tenant: AuthenticatedTenant,
-    @Param('sid') sid: string,
+    @Param('sid', SidPipe) sid: string,
     @Query() query: PageQueryDto,
   ): Promise<Page<TaskEventResponseDto>> {
     return this.tasks.events(tenant.id, sid, query);

@@ -3,7 +3,12 @@ import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/p
 import { PrismaService } from '../database/prisma.service';
 import type { Task, TaskEvent } from '../generated/prisma/client';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
-import { TaskEventResponseDto, TaskResponseDto } from './dto/task-response.dto';
+import { TaskErrorDto, TaskEventResponseDto, TaskResponseDto } from './dto/task-response.dto';
+
+type TaskErrorFields = 'id' | 'lastErrNo' | 'lastErrMsg' | 'errorSince' | 'lastPolledAt';
+
+/** History rows that record an upstream error: one per run of the same error. */
+export const UPSTREAM_ERROR_EVENT_TYPES = ['uxc.error', 'task.error'];
 
 /** Reads what the poller records: tasks as they are now, and their history. */
 @Injectable()
@@ -11,12 +16,14 @@ export class TasksService {
   constructor(private readonly prisma: PrismaService) {}
 
   async get(tenantId: string, sid: string): Promise<TaskResponseDto> {
-    return this.toResponse(await this.find(tenantId, sid));
+    const task = await this.find(tenantId, sid);
+    return this.toResponse(task, await this.lastErrorTimes([task]), { photoParameters: true });
   }
 
   async list(tenantId: string, query: ListTasksQueryDto): Promise<Page<TaskResponseDto>> {
     const limit = pageLimit(query);
     const after = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'task' }) : undefined;
+    const include = { photoParameters: query.include?.includes('photoParameters') ?? false };
     const rows = await this.prisma.task.findMany({
       where: {
         tenantId,
@@ -26,12 +33,15 @@ export class TasksService {
       },
       orderBy: { id: 'asc' },
       take: limit + 1,
+      // about 7 KB a task that a list rarely wants
+      omit: { photoParameters: !include.photoParameters },
     });
+    const errorTimes = await this.lastErrorTimes(rows.slice(0, limit));
     return toPage(
       rows,
       limit,
       (row) => row.id,
-      (row) => this.toResponse(row),
+      (row) => this.toResponse(row, errorTimes, include),
     );
   }
 
@@ -63,7 +73,37 @@ export class TasksService {
     return task;
   }
 
-  private toResponse(row: Task): TaskResponseDto {
+  /**
+   * When each task last saw its upstream error. While a run of errors goes on,
+   * that is its latest poll (repeats of one error write no history row);
+   * after UXC answered again, it is the history row of the last run.
+   */
+  private async lastErrorTimes(tasks: Pick<Task, TaskErrorFields>[]): Promise<Map<string, Date>> {
+    const times = new Map<string, Date>();
+    const settled: string[] = [];
+    for (const task of tasks) {
+      if (task.lastErrMsg === null && task.lastErrNo === null) continue;
+      if (task.errorSince !== null) times.set(task.id, task.lastPolledAt ?? task.errorSince);
+      else settled.push(task.id);
+    }
+    if (settled.length === 0) return times;
+    const rows = await this.prisma.$queryRaw<{ taskId: string; at: Date }[]>`
+      SELECT DISTINCT ON (task_id) task_id AS "taskId", observed_at AS at
+      FROM task_events
+      WHERE task_id = ANY(${settled}::text[]) AND type = ANY(${UPSTREAM_ERROR_EVENT_TYPES}::text[])
+      ORDER BY task_id, sequence DESC`;
+    for (const row of rows) times.set(row.taskId, row.at);
+    return times;
+  }
+
+  private toResponse(
+    row: Omit<Task, 'photoParameters'> & { photoParameters?: Task['photoParameters'] },
+    errorTimes: Map<string, Date>,
+    include: { photoParameters: boolean },
+  ): TaskResponseDto {
+    const errorAt = errorTimes.get(row.id);
+    const lastError: TaskErrorDto | null =
+      errorAt === undefined ? null : { errNo: row.lastErrNo, errMsg: row.lastErrMsg, at: errorAt };
     return {
       sid: row.sid,
       state: row.state,
@@ -74,13 +114,14 @@ export class TasksService {
       costTime: row.costTime,
       message: row.message,
       outputResult: row.outputResult,
-      photoParameters: row.photoParameters,
+      ...(include.photoParameters ? { photoParameters: row.photoParameters ?? null } : {}),
       tracking: row.tracking,
       sequence: row.sequence,
       firstSeenAt: row.firstSeenAt,
       updatedAt: row.updatedAt,
       lastPolledAt: row.lastPolledAt,
       nextPollAt: row.nextPollAt,
+      lastError,
     };
   }
 

@@ -11,6 +11,7 @@ import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma } from '../generated/prisma/client';
 import { generateWebhookSecret } from '../webhooks/webhook-signer';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from './api-key';
+import { apiKeyCacheOf } from './api-key-cache';
 import { CreateTenantDto } from './dto/create-tenant.dto';
 import {
   ApiKeyResponseDto,
@@ -120,6 +121,8 @@ export class TenantsService {
 
   async deleteApiKey(tenantId: string, keyId: string): Promise<void> {
     const { count } = await this.prisma.apiKey.deleteMany({ where: { id: keyId, tenantId } });
+    // this process stops taking the key at once; other replicas within API_KEY_CACHE_TTL_MS
+    apiKeyCacheOf(this.prisma).evict({ apiKeyId: keyId });
     if (count === 0)
       throw new NotFoundException(`API key ${keyId} not found for tenant ${tenantId}`);
   }

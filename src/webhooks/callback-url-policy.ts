@@ -9,7 +9,10 @@ export type HostResolver = (host: string) => Promise<string[]>;
 
 export interface CallbackUrlPolicyOptions {
   allowPrivateNetworks: boolean;
-  /** Defaults to `dns.lookup(host, { all: true })`, the resolver connections use. */
+  /**
+   * Defaults to `dns.lookup(host, { all: true })`, the resolver connections
+   * use, with answers kept for REGISTRATION_DNS_TTL_MS.
+   */
   resolve?: HostResolver;
 }
 
@@ -85,7 +88,7 @@ export async function checkCallbackUrl(
 
   let addresses: string[];
   try {
-    addresses = await (opts.resolve ?? defaultResolve)(host);
+    addresses = await (opts.resolve ?? cachedResolve)(host);
   } catch {
     return refuse(`callbackUrl host ${host} could not be resolved`);
   }
@@ -111,6 +114,30 @@ export function hostOf(url: URL): string {
 export const defaultResolve: HostResolver = async (host) => {
   const answers = await dns.lookup(host, { all: true, verbatim: true });
   return answers.map((answer) => answer.address);
+};
+
+/**
+ * How long a registration trusts a DNS answer. A lookup goes through the
+ * libuv thread pool (four threads by default), so one per registration caps
+ * the API at the resolver's pace; and the address is checked again at every
+ * delivery against the address actually connected to, so a stale answer here
+ * lets nothing through.
+ */
+export const REGISTRATION_DNS_TTL_MS = 30_000;
+const DNS_CACHE_MAX = 1000;
+const dnsAnswers = new Map<string, { addresses: Promise<string[]>; expiresAt: number }>();
+
+/** `defaultResolve`, with answers (and lookups in flight) shared for REGISTRATION_DNS_TTL_MS. */
+export const cachedResolve: HostResolver = (host) => {
+  const now = Date.now();
+  const hit = dnsAnswers.get(host);
+  if (hit && hit.expiresAt > now) return hit.addresses;
+  if (dnsAnswers.size >= DNS_CACHE_MAX) dnsAnswers.clear();
+  const addresses = defaultResolve(host);
+  dnsAnswers.set(host, { addresses, expiresAt: now + REGISTRATION_DNS_TTL_MS });
+  // a failed lookup is not remembered: the next registration asks again
+  addresses.catch(() => dnsAnswers.delete(host));
+  return addresses;
 };
 
 function refusedAddressMessage(subject: string, verdict: AddressVerdict): string {

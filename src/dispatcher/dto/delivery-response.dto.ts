@@ -1,4 +1,4 @@
-import { ApiProperty, OmitType } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 export const DELIVERY_STATES = [
   'pending',
@@ -30,6 +30,23 @@ export class DeliveryAttemptDto {
     example: 'timeout after 15000ms',
   })
   error!: string | null;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description: "the endpoint's response headers, names lower-case; null when no answer came",
+    example: { 'content-type': 'application/json', 'retry-after': '30' },
+  })
+  responseHeaders!: Record<string, string> | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "the first 1 KB of the endpoint's response body; null when no answer came",
+    example: '{"error":"temporarily unavailable"}',
+  })
+  responseBody!: string | null;
 }
 
 export class DeliveryResponseDto {
@@ -52,7 +69,7 @@ export class DeliveryResponseDto {
   state!: string;
 
   @ApiProperty({ description: 'how many attempts were made', example: 2 })
-  attempts!: number;
+  attemptCount!: number;
 
   @ApiProperty({
     type: Date,
@@ -75,13 +92,10 @@ export class DeliveryResponseDto {
   completedAt!: Date | null;
 }
 
-/** One delivery in full: here `attempts` is the attempt log itself, not a count. */
-export class DeliveryDetailDto extends OmitType(DeliveryResponseDto, ['attempts'] as const) {
+/** One delivery in full: `attemptCount` as in lists, and `attempts`, the attempt log itself. */
+export class DeliveryDetailDto extends DeliveryResponseDto {
   @ApiProperty({ type: [DeliveryAttemptDto], description: 'every attempt, oldest first' })
   attempts!: DeliveryAttemptDto[];
-
-  @ApiProperty({ description: 'how many attempts were made', example: 2 })
-  attemptCount!: number;
 
   @ApiProperty({
     type: 'object',

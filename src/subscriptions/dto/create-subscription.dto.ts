@@ -9,6 +9,7 @@ import {
   IsIn,
   IsString,
   Length,
+  Matches,
   MaxLength,
   ValidateIf,
 } from 'class-validator';
@@ -17,11 +18,12 @@ import {
 const Optional = (): PropertyDecorator =>
   ValidateIf((_object: object, value: unknown) => value !== undefined);
 import { EXAMPLE_CALLBACK_URL, EXAMPLE_SID } from '../../common/api-docs';
+import { SID_MAX_LENGTH } from '../../common/sid.pipe';
 import { MAX_CALLBACK_URL_LENGTH } from '../../webhooks/callback-url-policy';
 import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
 import { IsSubscriptionMetadata, METADATA_MAX_BYTES } from '../metadata.validator';
 
-export const SID_MAX_LENGTH = 256;
+export { SID_MAX_LENGTH };
 
 export class CreateSubscriptionDto {
   @ApiProperty({
@@ -32,6 +34,7 @@ export class CreateSubscriptionDto {
   })
   @IsString()
   @Length(1, SID_MAX_LENGTH)
+  @Matches(/\S/, { message: 'sid must not be blank' })
   sid!: string;
 
   @ApiProperty({

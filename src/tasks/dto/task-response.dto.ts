@@ -1,7 +1,27 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from '../../common/api-docs';
 import { TASK_STATES } from '../../uxc/task-state';
 import { TASK_TRACKINGS } from '../task-tracking';
+
+/** The latest error UXC answered for a task. */
+export class TaskErrorDto {
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "UXC's errNo; null when no answer came (timeout, connection error)",
+    example: 3002,
+  })
+  errNo!: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'invalid ak or sk' })
+  errMsg!: string | null;
+
+  @ApiProperty({
+    description:
+      'when it was last seen: the latest failed poll while errors go on, else when the last run of errors began',
+  })
+  at!: Date;
+}
 
 export class TaskResponseDto {
   @ApiProperty({ example: EXAMPLE_SID })
@@ -36,11 +56,12 @@ export class TaskResponseDto {
   @ApiProperty({ nullable: true, type: [String], example: EXAMPLE_OUTPUT_RESULT })
   outputResult!: unknown;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     nullable: true,
     type: 'object',
     additionalProperties: true,
-    description: 'the ComfyUI workflow UXC reports: `{info, parameters}`',
+    description:
+      'the ComfyUI workflow UXC reports: `{info, parameters}`; lists leave it out unless `?include=photoParameters`',
     example: {
       info: 'ok',
       parameters: {
@@ -51,7 +72,7 @@ export class TaskResponseDto {
       },
     },
   })
-  photoParameters!: unknown;
+  photoParameters?: unknown;
 
   @ApiProperty({
     enum: TASK_TRACKINGS,
@@ -74,6 +95,14 @@ export class TaskResponseDto {
 
   @ApiProperty({ type: Date, nullable: true })
   nextPollAt!: Date | null;
+
+  @ApiProperty({
+    type: TaskErrorDto,
+    nullable: true,
+    description:
+      'the latest upstream error (bad credentials, UXC failing, timeouts), also once UXC answers again; null when UXC never failed for this task',
+  })
+  lastError!: TaskErrorDto | null;
 }
 
 export class TaskPageDto {
