@@ -124,6 +124,8 @@ describe('delivery pipeline', () => {
     // held while the refusal was younger than the hold, then overtaken, in order
     expect(running.at - firstRefusal).toBeGreaterThanOrEqual(1000);
     expect(succeeded.at).toBeGreaterThanOrEqual(running.at);
+    // and not much later: the hold, then one claim (2 s of room for a loaded machine)
+    expect(succeeded.at - firstRefusal).toBeLessThan(1000 + 2000);
 
     // the refused one keeps its own retry schedule after being overtaken
     const refusalsAtFinish = receiver.requests.filter((r) => typeOf(r) === 'task.queued').length;
