@@ -169,9 +169,10 @@ const LEASE = `
     ) p
   ),
   picked AS (SELECT id FROM fresh UNION ALL SELECT id FROM retries)
+  -- by primary key, whatever the planner believes of a table without statistics
   UPDATE delivery_lanes l
   SET locked_by = $3, due_at = now() + $4 * interval '1 millisecond'
-  FROM picked WHERE l.id = picked.id
+  WHERE l.id = ANY (ARRAY(SELECT id FROM picked))
   RETURNING l.id, l.subscription_id, l.delivery_id, l.host, l.version`;
 
 // Run after LEASE, in a snapshot that sees every enqueue that bumped the
@@ -210,7 +211,7 @@ const COMPLETE = `
   ),
   mine AS (
     SELECT l.id, l.version, l.subscription_id, l.host FROM delivery_lanes l
-    WHERE l.id IN (SELECT lane_id FROM input) AND l.locked_by = $1
+    WHERE l.id = ANY ($2::text[]) AND l.locked_by = $1
     ORDER BY l.id
     FOR UPDATE
   ),
@@ -231,7 +232,8 @@ const COMPLETE = `
       completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'gone', 'superseded') THEN now() END,
       updated_at = now()
     FROM input i JOIN mine m ON m.id = i.lane_id
-    WHERE d.id = i.delivery_id AND d.state = 'pending' AND i.outcome <> 'release'
+    WHERE d.id = i.delivery_id AND d.id = ANY ($4::text[])
+      AND d.state = 'pending' AND i.outcome <> 'release'
     RETURNING d.id, d.state, d.subscription_id, i.outcome
   ),
   disabled AS (
@@ -261,7 +263,7 @@ const COMPLETE = `
       -- only a head that failed waits for a time of its own
       retrying = i.lane_next = 'at' 
     FROM input i JOIN mine m ON m.id = i.lane_id
-    WHERE l.id = i.lane_id
+    WHERE l.id = i.lane_id AND l.id = ANY ($2::text[])
     RETURNING l.id, l.subscription_id, l.due_at
   ),
   finished AS (

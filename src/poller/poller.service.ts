@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
+import { DatabasePool } from '../database/database-pool';
 import { Prisma } from '../generated/prisma/client';
 import { LeaseLostError, NewTaskEvent, TaskHistory, TaskLease } from '../tasks/task-history';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
@@ -10,6 +11,7 @@ import { UxcFailure, UxcOutcome } from '../uxc/uxc-outcome';
 import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
 import { Observation, detectChange } from './change-detection';
 import { PollOutcome, PollerMetrics } from './poller.metrics';
+import { PollResults } from './poll-results';
 import { ClaimedTask, TaskLeases } from './task-leases';
 import { WakeSchedule } from './wake-schedule';
 
@@ -29,6 +31,7 @@ export class PollerService {
   private tickAgain = false;
   private stopped = false;
   private readonly wakeUps = new WakeSchedule(() => void this.tick());
+  private readonly results: PollResults;
   private readonly refusals = new CredentialRefusals();
 
   constructor(
@@ -38,7 +41,10 @@ export class PollerService {
     private readonly uxc: UxcClient,
     private readonly secrets: TenantSecrets,
     private readonly metrics: PollerMetrics,
-  ) {}
+    database: DatabasePool,
+  ) {
+    this.results = new PollResults(database, leases.owner);
+  }
 
   get owner(): string {
     return this.leases.owner;
@@ -198,10 +204,12 @@ export class PollerService {
       [ttlDeadline],
     );
     if (!change.changed) {
-      const held = await this.leases.complete(task.id, {
+      const held = await this.results.record({
+        taskId: task.id,
         lastPolledAt: now,
         nextPollAt: next,
         ...recovered,
+        error: null,
       });
       if (held) this.wakeAt(next);
       return held ? 'unchanged' : 'lease-lost';
@@ -279,10 +287,13 @@ export class PollerService {
     const newRun =
       task.consecutiveErrors === 0 || task.lastErrNo !== errNo || task.lastErrMsg !== errMsg;
     if (!newRun) {
-      const held = await this.leases.complete(task.id, {
-        ...errorState,
+      const held = await this.results.record({
+        taskId: task.id,
         lastPolledAt: now,
         nextPollAt: next,
+        errorSince,
+        consecutiveErrors,
+        error: { errNo, errMsg },
       });
       if (held) this.wakeAt(next);
       return held ? kind : 'lease-lost';
