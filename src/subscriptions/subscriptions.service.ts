@@ -377,7 +377,6 @@ function isRetryable(error: unknown): boolean {
   );
 }
 
-
 function toResponse(row: Subscription): SubscriptionResponseDto {
   return {
     id: row.id,

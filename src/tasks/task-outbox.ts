@@ -165,7 +165,11 @@ export class TaskOutbox {
     const due = subscribers.flatMap(({ subscription, created }) => {
       const row = latest.get(subscription.taskId);
       if (!row || !wantsEvent(subscription.events, row.type)) return [];
-      const task: PayloadTask = { id: row.taskId, sid: row.sid, photoParameters: row.photoParameters };
+      const task: PayloadTask = {
+        id: row.taskId,
+        sid: row.sid,
+        photoParameters: row.photoParameters,
+      };
       const event: PayloadEvent = { ...row, id: BigInt(row.id) };
       return [{ subscription, created, delivery: this.delivery(task, event, subscription) }];
     });
