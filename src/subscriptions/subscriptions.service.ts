@@ -144,9 +144,11 @@ export class SubscriptionsService {
     };
     if (Object.keys(patch).length === 0) return toResponse(existing);
     const row = await this.prisma.$transaction(async (tx) => {
+      // the task first, as cancel and registration lock it, so a concurrent
+      // cancel of this subscription waits instead of deadlocking
+      const task = reenable ? await this.outbox.track(tx, tenantId, existing.sid) : undefined;
       const updated = await this.store.patch(txRunner(tx), id, patch);
-      if (reenable) {
-        const task = await this.outbox.track(tx, tenantId, existing.sid);
+      if (task) {
         const now = new Date();
         await tx.delivery.updateMany({
           where: { subscriptionId: id, state: 'held' },
