@@ -104,6 +104,64 @@ describe('subscriptions', () => {
     expect(await relay.prisma.task.count({ where: { sid: 'race' } })).toBe(1);
   });
 
+  it('tracks one task when singles and batches subscribe many callbacks to one sid at once', async () => {
+    const sid = 'crowd';
+    const callbacks = Array.from({ length: 12 }, (_, i) => `${CALLBACK}/crowd-${i}`);
+    const singles = callbacks.map((callbackUrl) =>
+      request(relay.url).post('/v1/subscriptions').set(bearer(acme)).send({ sid, callbackUrl }),
+    );
+    const batches = [callbacks.slice(0, 6), callbacks.slice(4)].map((urls) =>
+      request(relay.url)
+        .post('/v1/subscriptions/batch')
+        .set(bearer(acme))
+        .send({ items: urls.map((callbackUrl) => ({ sid, callbackUrl })) }),
+    );
+    const [singleAnswers, batchAnswers] = await Promise.all([
+      Promise.all(singles),
+      Promise.all(batches),
+    ]);
+    const answers = [
+      ...singleAnswers.map((a) => ({ status: a.status, body: a.body })),
+      ...batchAnswers.flatMap((b) => b.body.items as { status: number; body: { id: string } }[]),
+    ];
+    expect(answers.every((a) => a.status === 200 || a.status === 201)).toBe(true);
+    // each callback created once; every answer for it names the same subscription
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(callbacks.length);
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(callbacks.length);
+    expect(await relay.prisma.task.count({ where: { sid, tenantId: acme.tenant.id } })).toBe(1);
+    expect(
+      await relay.prisma.subscription.count({ where: { sid, tenantId: acme.tenant.id } }),
+    ).toBe(callbacks.length);
+  });
+
+  it('keeps the task polled when a subscribe races the last cancel', async () => {
+    for (let round = 0; round < 8; round++) {
+      const sid = `cancel-race-${round}`;
+      const first = await request(relay.url)
+        .post('/v1/subscriptions')
+        .set(bearer(acme))
+        .send({ sid, callbackUrl: `${CALLBACK}/first` })
+        .expect(201);
+      await Promise.all([
+        request(relay.url)
+          .delete(`/v1/subscriptions/${first.body.id}`)
+          .set(bearer(acme))
+          .expect(200),
+        request(relay.url)
+          .post('/v1/subscriptions')
+          .set(bearer(acme))
+          .send({ sid, callbackUrl: `${CALLBACK}/second` })
+          .expect(201),
+      ]);
+      const task = await relay.prisma.task.findFirstOrThrow({
+        where: { sid, tenantId: acme.tenant.id },
+      });
+      // someone still listens, so the task must not have gone idle
+      expect(task).toMatchObject({ tracking: 'active' });
+      expect(task.nextPollAt).not.toBeNull();
+    }
+  });
+
   it("gives a new subscriber a finished task's current state at once, without reopening polling", async () => {
     const sid = 'finished-task';
     await request(relay.url)

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Prisma } from '../generated/prisma/client';
 
 /**
@@ -12,7 +12,7 @@ export interface Statement {
   values: unknown[];
 }
 
-/** Where a statement runs: the shared pool, or an open Prisma transaction. */
+/** Where a statement runs: the shared pool, one pool client (its open transaction), or an open Prisma transaction. */
 export interface SqlRunner {
   rows<T>(statement: Statement): Promise<T[]>;
 }
@@ -21,6 +21,20 @@ export function poolRunner(pool: Pool): SqlRunner {
   return {
     async rows<T>(statement: Statement): Promise<T[]> {
       const result = await pool.query({
+        name: statement.name,
+        text: statement.text,
+        values: statement.values,
+      });
+      return result.rows as T[];
+    },
+  };
+}
+
+/** Runs on one checked-out client, so the statements share the transaction open on it. */
+export function clientRunner(client: PoolClient): SqlRunner {
+  return {
+    async rows<T>(statement: Statement): Promise<T[]> {
+      const result = await client.query({
         name: statement.name,
         text: statement.text,
         values: statement.values,

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TenantsModule } from '../tenants/tenants.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { SubscriptionsController } from './subscriptions.controller';
+import { SubscriptionStore } from './subscription.store';
 import { SubscriptionsService } from './subscriptions.service';
 import { WebhookTestController } from './webhook-test.controller';
 import { WebhookTestService } from './webhook-test.service';
@@ -9,6 +10,6 @@ import { WebhookTestService } from './webhook-test.service';
 @Module({
   imports: [TenantsModule, WebhooksModule],
   controllers: [SubscriptionsController, WebhookTestController],
-  providers: [SubscriptionsService, WebhookTestService],
+  providers: [SubscriptionStore, SubscriptionsService, WebhookTestService],
 })
 export class SubscriptionsModule {}

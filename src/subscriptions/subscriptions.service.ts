@@ -12,10 +12,12 @@ import { newId } from '../common/ids';
 import { decodeCursor, Page, pageLimit, toPage } from '../common/pagination';
 import { flatten } from '../common/validation';
 import { ConfigService } from '../config/config.service';
+import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import { isUniqueViolation } from '../database/unique-violation';
-import { Prisma, Subscription, Task } from '../generated/prisma/client';
-import { TaskOutbox, Tx } from '../tasks/task-outbox';
+import { Prisma, Subscription } from '../generated/prisma/client';
+import { clientRunner, SqlRunner, txRunner } from '../outbox/sql';
+import { TaskOutbox } from '../tasks/task-outbox';
 import { checkCallbackUrl } from '../webhooks/callback-url-policy';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
@@ -23,6 +25,7 @@ import { SubscriptionResponseDto } from './dto/subscription-response.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { RegistrationQueue } from './registration-queue';
 import { differingFields } from './subscription-fields';
+import { SubscriptionPatch, SubscriptionStore } from './subscription.store';
 
 /** What `POST /v1/subscriptions` answers for one registration. */
 export interface RegistrationResult {
@@ -34,16 +37,6 @@ interface Registration {
   tenantId: string;
   dto: CreateSubscriptionDto;
 }
-
-/** A registration that writes: a new subscription, or a canceled or disabled one revived. */
-interface Write {
-  index: number;
-  registration: Registration;
-  existing: Subscription | undefined;
-}
-
-/** States a repeated registration brings back to life: the client clearly wants it again. */
-const REVIVABLE_STATES = ['canceled', 'disabled'];
 
 /** Registrations running at once; more wait and then share one transaction. */
 const REGISTRATION_SLOTS = 4;
@@ -62,6 +55,8 @@ export class SubscriptionsService {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly database: DatabasePool,
+    private readonly store: SubscriptionStore,
     private readonly outbox: TaskOutbox,
     private readonly config: ConfigService,
   ) {}
@@ -142,16 +137,18 @@ export class SubscriptionsService {
       );
     }
     const reenable = dto.state === 'active' && existing.state === 'disabled';
-    const data: Prisma.SubscriptionUpdateInput = {
+    const patch: SubscriptionPatch = {
       ...(dto.events !== undefined ? { events: dto.events ?? [] } : {}),
-      ...(dto.metadata !== undefined ? { metadata: dto.metadata as Prisma.InputJsonObject } : {}),
-      ...(reenable ? { state: 'active' } : {}),
+      ...(dto.metadata !== undefined ? { metadata: dto.metadata } : {}),
+      ...(reenable ? { state: 'active' as const } : {}),
     };
-    if (Object.keys(data).length === 0) return toResponse(existing);
+    if (Object.keys(patch).length === 0) return toResponse(existing);
     const row = await this.prisma.$transaction(async (tx) => {
-      const updated = await tx.subscription.update({ where: { id }, data });
-      if (reenable) {
-        const task = await this.outbox.track(tx, tenantId, existing.sid);
+      // the task first, as cancel and registration lock it, so a concurrent
+      // cancel of this subscription waits instead of deadlocking
+      const task = reenable ? await this.outbox.track(tx, tenantId, existing.sid) : undefined;
+      const updated = await this.store.patch(txRunner(tx), id, patch);
+      if (task) {
         const now = new Date();
         await tx.delivery.updateMany({
           where: { subscriptionId: id, state: 'held' },
@@ -174,10 +171,7 @@ export class SubscriptionsService {
     const row = await this.prisma.$transaction(async (tx) => {
       // the task row lock orders this against a concurrent subscribe on the same task
       await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${existing.taskId} FOR UPDATE`;
-      const canceled = await tx.subscription.update({
-        where: { id: existing.id },
-        data: { state: 'canceled' },
-      });
+      const canceled = await this.store.cancel(txRunner(tx), existing.id);
       await this.outbox.cancelPending(tx, existing.id);
       const listeners = await tx.subscription.count({
         where: { taskId: existing.taskId, state: 'active' },
@@ -201,9 +195,10 @@ export class SubscriptionsService {
   }
 
   /**
-   * Registers valid requests together: the callback URLs are checked, the
-   * existing subscriptions read in one query, and everything that writes goes
-   * in one transaction, new subscriptions in one statement.
+   * Registers valid requests together: the callback URLs are checked, then
+   * one transaction on one pool client writes them all in one statement
+   * (tasks tracked, subscriptions inserted or revived, live ones read), and
+   * only subscribers of tasks that have history need more: their current state.
    */
   private async register(items: Registration[]): Promise<RegistrationResult[]> {
     const results: (RegistrationResult | undefined)[] = new Array(items.length);
@@ -218,8 +213,8 @@ export class SubscriptionsService {
       try {
         return await this.registerChecked(items, [...results]);
       } catch (error) {
-        // a concurrent registration of the same subscription, or two batches
-        // locking the same tasks: the next round reads what won
+        // two batches locking the same tasks, or a unique index racing:
+        // the next round reads what won
         if (!isRetryable(error) || attempt >= 3) throw error;
       }
     }
@@ -229,174 +224,99 @@ export class SubscriptionsService {
     items: Registration[],
     results: (RegistrationResult | undefined)[],
   ): Promise<RegistrationResult[]> {
-    const open = items.flatMap((registration, index) =>
-      results[index] ? [] : [{ index, registration }],
-    );
-    const existing = await this.findExisting(open.map(({ registration }) => registration));
-    const writes: Write[] = [];
-    /** Items repeating an earlier item's key: answered from what the first became. */
+    /** The first item of each key is written; items repeating it are answered from what it became. */
+    const firsts: { index: number; registration: Registration }[] = [];
     const repeats: { index: number; registration: Registration; key: string }[] = [];
-    const writing = new Set<string>();
-    for (const { index, registration } of open) {
+    const seen = new Set<string>();
+    items.forEach((registration, index) => {
+      if (results[index]) return;
       const { tenantId, dto } = registration;
       const key = keyOf(tenantId, dto.sid, dto.callbackUrl);
-      const found = existing.get(key);
-      if (writing.has(key)) repeats.push({ index, registration, key });
-      else if (found && !REVIVABLE_STATES.includes(found.state)) {
-        results[index] = answerExisting(found, dto);
-      } else {
-        writing.add(key);
-        writes.push({ index, registration, existing: found });
+      if (seen.has(key)) repeats.push({ index, registration, key });
+      else {
+        seen.add(key);
+        firsts.push({ index, registration });
       }
-    }
-    if (writes.length > 0) {
-      const written = await this.prisma.$transaction((tx) => this.write(tx, writes), {
-        maxWait: 10_000,
-        timeout: 60_000,
-      });
-      const lost: Write[] = [];
-      for (const write of writes) {
-        const row = written.get(write.index);
-        if (row) {
-          results[write.index] = {
-            status: write.existing ? HttpStatus.OK : HttpStatus.CREATED,
-            body: toResponse(row),
-          };
-          const { tenantId, dto } = write.registration;
-          existing.set(keyOf(tenantId, dto.sid, dto.callbackUrl), row);
-        } else lost.push(write);
+    });
+    if (firsts.length === 0) return results as RegistrationResult[];
+    const answers = await this.inTransaction(async (sql) => {
+      const rows = await this.store.register(
+        sql,
+        firsts.map(({ registration: { tenantId, dto } }) => ({
+          tenantId,
+          sid: dto.sid,
+          callbackUrl: dto.callbackUrl,
+          ...wantedFields(dto),
+          newSubscriptionId: newId('sub'),
+          newTaskId: newId('task'),
+        })),
+      );
+      const byIndex = new Map(rows.map((row) => [row.index, row]));
+      // inserted by a concurrent request after our statement's snapshot
+      const lost = firsts.filter((_, i) => !byIndex.has(i));
+      const winners = new Map(
+        (
+          await this.store.findByKeys(
+            sql,
+            lost.map(({ registration: { tenantId, dto } }) => ({
+              tenantId,
+              sid: dto.sid,
+              callbackUrl: dto.callbackUrl,
+            })),
+          )
+        ).map((row) => [keyOf(row.tenantId, row.sid, row.callbackUrl), row]),
+      );
+      // a task without history has no current state to send: the common
+      // case of a new sid, and no statement more
+      await this.outbox.enqueueCurrentStates(
+        sql,
+        rows
+          .filter((row) => row.outcome !== 'existing' && (row.taskSequence ?? 0) > 0)
+          .map((row) => ({ subscription: row, created: row.outcome === 'inserted' })),
+      );
+      return { byIndex, winners };
+    });
+    const became = new Map<string, Subscription>();
+    firsts.forEach(({ index, registration }, i) => {
+      const { tenantId, dto } = registration;
+      const key = keyOf(tenantId, dto.sid, dto.callbackUrl);
+      const row = answers.byIndex.get(i);
+      if (row && row.outcome !== 'existing') {
+        results[index] = {
+          status: row.outcome === 'inserted' ? HttpStatus.CREATED : HttpStatus.OK,
+          body: toResponse(row),
+        };
+        became.set(key, row);
+        return;
       }
-      // inserted by a concurrent request between our read and our insert
-      if (lost.length > 0) {
-        const winners = await this.findExisting(lost.map((write) => write.registration));
-        for (const write of lost) {
-          const { tenantId, dto } = write.registration;
-          const key = keyOf(tenantId, dto.sid, dto.callbackUrl);
-          const winner = winners.get(key);
-          if (!winner) throw new Error(`subscription ${key} neither inserted nor found`);
-          existing.set(key, winner);
-          results[write.index] = answerExisting(winner, dto);
-        }
-      }
-    }
+      const found = row ?? answers.winners.get(key);
+      if (!found) throw new Error(`subscription ${key} neither inserted nor found`);
+      results[index] = answerExisting(found, dto);
+      became.set(key, found);
+    });
     for (const { index, registration, key } of repeats) {
-      results[index] = answerExisting(existing.get(key)!, registration.dto);
+      results[index] = answerExisting(became.get(key)!, registration.dto);
     }
     return results as RegistrationResult[];
   }
 
-  /** Returns the row each write produced, by item index; missing when a concurrent insert won. */
-  private async write(tx: Tx, writes: Write[]): Promise<Map<number, Subscription>> {
-    // one lock order for every batch, so two batches on the same tasks never deadlock
-    const ordered = [...writes].sort((a, b) =>
-      compare(
-        `${a.registration.tenantId}\u0000${a.registration.dto.sid}`,
-        `${b.registration.tenantId}\u0000${b.registration.dto.sid}`,
-      ),
-    );
-    const tasks = new Map<string, Task>();
-    for (const { registration } of ordered) {
-      const taskKey = `${registration.tenantId}\u0000${registration.dto.sid}`;
-      if (!tasks.has(taskKey)) {
-        tasks.set(
-          taskKey,
-          await this.outbox.track(tx, registration.tenantId, registration.dto.sid),
-        );
-      }
+  /** Runs `work` in one transaction on one client of the shared pool. */
+  private async inTransaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    const client = await this.database.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(clientRunner(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // a ROLLBACK that fails means the connection is gone: the pool drops it
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
     }
-    const taskOf = (r: Registration): Task => tasks.get(`${r.tenantId}\u0000${r.dto.sid}`)!;
-    const written = new Map<number, Subscription>();
-    for (const write of ordered) {
-      if (!write.existing) continue;
-      written.set(
-        write.index,
-        await tx.subscription.update({
-          where: { id: write.existing.id },
-          data: { ...wantedFields(write.registration.dto), state: 'active' },
-        }),
-      );
-    }
-    const fresh = ordered.filter((write) => !write.existing);
-    const inserted = await insertSubscriptions(
-      tx,
-      fresh.map((write) => ({
-        registration: write.registration,
-        taskId: taskOf(write.registration).id,
-      })),
-    );
-    for (const write of fresh) {
-      const { tenantId, dto } = write.registration;
-      const row = inserted.get(keyOf(tenantId, dto.sid, dto.callbackUrl));
-      if (row) written.set(write.index, row);
-    }
-    for (const write of ordered) {
-      const row = written.get(write.index);
-      const task = taskOf(write.registration);
-      // a task without history has no current state to send: the common case
-      // of a new sid, and one statement less per registration
-      if (!row || task.sequence === 0) continue;
-      await this.outbox.enqueueCurrentState(tx, task, row, { created: !write.existing });
-    }
-    return written;
   }
-
-  /** The subscriptions these registrations name, by key, in one query. */
-  private async findExisting(registrations: Registration[]): Promise<Map<string, Subscription>> {
-    const found = new Map<string, Subscription>();
-    if (registrations.length === 0) return found;
-    const wanted = new Set(
-      registrations.map(({ tenantId, dto }) => keyOf(tenantId, dto.sid, dto.callbackUrl)),
-    );
-    const sidsByTenant = new Map<string, Set<string>>();
-    for (const { tenantId, dto } of registrations) {
-      if (!sidsByTenant.has(tenantId)) sidsByTenant.set(tenantId, new Set());
-      sidsByTenant.get(tenantId)!.add(dto.sid);
-    }
-    const rows = await this.prisma.subscription.findMany({
-      where: {
-        OR: [...sidsByTenant].map(([tenantId, sids]) => ({ tenantId, sid: { in: [...sids] } })),
-      },
-    });
-    for (const row of rows) {
-      const key = keyOf(row.tenantId, row.sid, row.callbackUrl);
-      if (wanted.has(key)) found.set(key, row);
-    }
-    return found;
-  }
-}
-
-/** New subscriptions in one statement; a row that a concurrent insert won is left out. */
-async function insertSubscriptions(
-  tx: Tx,
-  rows: { registration: Registration; taskId: string }[],
-): Promise<Map<string, Subscription>> {
-  const inserted = new Map<string, Subscription>();
-  if (rows.length === 0) return inserted;
-  const column = <T>(pick: (row: { registration: Registration; taskId: string }) => T): T[] =>
-    rows.map(pick);
-  const returned = await tx.$queryRaw<Subscription[]>`
-    INSERT INTO subscriptions
-      (id, tenant_id, task_id, sid, callback_url, events, metadata, include_photo_parameters,
-       state, created_at, updated_at)
-    SELECT r.id, r.tenant_id, r.task_id, r.sid, r.callback_url,
-           ARRAY(SELECT jsonb_array_elements_text(r.events::jsonb)), r.metadata::jsonb, r.photo,
-           'active', now(), now()
-    FROM unnest(
-      ${column(() => newId('sub'))}::text[],
-      ${column((row) => row.registration.tenantId)}::text[],
-      ${column((row) => row.taskId)}::text[],
-      ${column((row) => row.registration.dto.sid)}::text[],
-      ${column((row) => row.registration.dto.callbackUrl)}::text[],
-      ${column((row) => JSON.stringify(wantedFields(row.registration.dto).events))}::text[],
-      ${column((row) => JSON.stringify(wantedFields(row.registration.dto).metadata))}::text[],
-      ${column((row) => wantedFields(row.registration.dto).includePhotoParameters)}::boolean[]
-    ) AS r(id, tenant_id, task_id, sid, callback_url, events, metadata, photo)
-    ON CONFLICT (tenant_id, sid, callback_url) DO NOTHING
-    RETURNING id, tenant_id AS "tenantId", task_id AS "taskId", sid, callback_url AS "callbackUrl",
-      events, metadata, include_photo_parameters AS "includePhotoParameters", state,
-      created_at AS "createdAt", updated_at AS "updatedAt"`;
-  for (const row of returned) inserted.set(keyOf(row.tenantId, row.sid, row.callbackUrl), row);
-  return inserted;
 }
 
 function wantedFields(dto: CreateSubscriptionDto): {
@@ -447,16 +367,16 @@ async function validateItem(
   return { dto };
 }
 
+/** pg's SQLSTATEs for a deadlock, a serialization failure and a unique violation. */
+const RETRYABLE_SQLSTATES = ['40P01', '40001', '23505'];
+
 function isRetryable(error: unknown): boolean {
   return (
     isUniqueViolation(error) ||
+    RETRYABLE_SQLSTATES.includes((error as { code?: unknown } | null)?.code as string) ||
     (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2034') ||
     (error instanceof Error && /deadlock detected|40P01/.test(error.message))
   );
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toResponse(row: Subscription): SubscriptionResponseDto {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
 import { DeliveryStore, FINISHED_TRACKINGS, NewDelivery } from '../outbox/delivery.store';
 import { hostKey } from '../outbox/host-key';
-import { txRunner } from '../outbox/sql';
+import { SqlRunner, txRunner } from '../outbox/sql';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
 import type { TaskState } from '../uxc/task-state';
 import {
@@ -18,6 +18,33 @@ export type Tx = Prisma.TransactionClient;
 
 /** Task events that subscribers hear of; other history rows (upstream errors) are not sent. */
 export const NOTIFIED_EVENT_TYPES: readonly string[] = TASK_EVENT_TYPES;
+
+/** What a webhook body needs of its task and of its event. */
+type PayloadTask = Pick<Task, 'id' | 'sid' | 'photoParameters'>;
+type PayloadEvent = Omit<TaskEvent, 'taskId' | 'errNo' | 'errMsg'>;
+
+// The latest notified event of each task, read after the caller locked the
+// tasks: an event the poller committed while we waited for the lock is seen.
+const LATEST_EVENTS = `
+  SELECT t.id AS "taskId", t.sid, t.photo_parameters AS "photoParameters",
+    e.id::text AS id, e.sequence, e.type, e.state, e.status, e.previous_state AS "previousState",
+    e.previous_status AS "previousStatus", e.progress, e.queue_num AS "queueNum",
+    e.queue_total AS "queueTotal", e.cost_time AS "costTime", e.message,
+    e.output_result AS "outputResult", e.observed_at AS "observedAt"
+  FROM tasks t
+  CROSS JOIN LATERAL (
+    SELECT * FROM task_events
+    WHERE task_id = t.id AND type = ANY ($2::text[])
+    ORDER BY sequence DESC LIMIT 1
+  ) e
+  WHERE t.id = ANY ($1::text[])`;
+
+type LatestEventRow = Omit<PayloadEvent, 'id'> & {
+  id: string;
+  taskId: string;
+  sid: string;
+  photoParameters: Task['photoParameters'];
+};
 
 export function wantsEvent(filter: readonly string[], type: string): boolean {
   return filter.length === 0 || filter.includes(type);
@@ -118,12 +145,56 @@ export class TaskOutbox {
     return queued + (await this.store.reopenCanceled(sql, lane, latest.id));
   }
 
+  /**
+   * enqueueCurrentState for many subscribers at once, on a plain SQL runner
+   * (the registration's pg transaction, which already holds their tasks'
+   * locks): one read of the tasks' latest events, one insert of the
+   * deliveries, and for a revived subscriber its canceled delivery reopened.
+   */
+  async enqueueCurrentStates(
+    sql: SqlRunner,
+    subscribers: { subscription: Subscription; created: boolean }[],
+  ): Promise<number> {
+    if (subscribers.length === 0) return 0;
+    const rows = await sql.rows<LatestEventRow>({
+      name: 'outbox.latest-events',
+      text: LATEST_EVENTS,
+      values: [[...new Set(subscribers.map((s) => s.subscription.taskId))], NOTIFIED_EVENT_TYPES],
+    });
+    const latest = new Map(rows.map((row) => [row.taskId, row]));
+    const due = subscribers.flatMap(({ subscription, created }) => {
+      const row = latest.get(subscription.taskId);
+      if (!row || !wantsEvent(subscription.events, row.type)) return [];
+      const task: PayloadTask = {
+        id: row.taskId,
+        sid: row.sid,
+        photoParameters: row.photoParameters,
+      };
+      const event: PayloadEvent = { ...row, id: BigInt(row.id) };
+      return [{ subscription, created, delivery: this.delivery(task, event, subscription) }];
+    });
+    let queued = await this.store.enqueue(
+      sql,
+      due.map((d) => d.delivery),
+    );
+    for (const { subscription, created, delivery } of due) {
+      if (created) continue;
+      const lane = { subscriptionId: subscription.id, host: delivery.host };
+      queued += await this.store.reopenCanceled(sql, lane, delivery.eventId);
+    }
+    return queued;
+  }
+
   /** A canceled subscription sends nothing more: its pending deliveries are canceled. */
   async cancelPending(tx: Tx, subscriptionId: string): Promise<number> {
     return this.store.cancelPending(txRunner(tx), subscriptionId);
   }
 
-  private delivery(task: Task, event: TaskEvent, subscription: Subscription): NewDelivery {
+  private delivery(
+    task: PayloadTask,
+    event: PayloadEvent,
+    subscription: Subscription,
+  ): NewDelivery {
     return {
       id: newId('msg'),
       subscriptionId: subscription.id,
@@ -136,7 +207,7 @@ export class TaskOutbox {
     };
   }
 
-  private payloadFor(task: Task, event: TaskEvent, subscription: Subscription): string {
+  private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscription): string {
     return serializeWebhookPayload(
       buildWebhookPayload({
         type: event.type as TaskEventType,

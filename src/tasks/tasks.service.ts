@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
+import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import type { Task, TaskEvent } from '../generated/prisma/client';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
@@ -10,10 +11,26 @@ type TaskErrorFields = 'id' | 'lastErrNo' | 'lastErrMsg' | 'errorSince' | 'lastP
 /** History rows that record an upstream error: one per run of the same error. */
 export const UPSTREAM_ERROR_EVENT_TYPES = ['uxc.error', 'task.error'];
 
+// GET /v1/tasks/:sid is the API's hottest read: one prepared statement on the
+// pool costs a fraction of Prisma's runtime for the same row
+const FIND_BY_SID = `
+  SELECT id, tenant_id AS "tenantId", sid, state, status, progress, queue_num AS "queueNum",
+    queue_total AS "queueTotal", cost_time AS "costTime", message, output_result AS "outputResult",
+    photo_parameters AS "photoParameters", pod_ip AS "podIp", pod_port AS "podPort", tracking,
+    tracking_since AS "trackingSince", sequence, first_seen_at AS "firstSeenAt",
+    updated_at AS "updatedAt", last_polled_at AS "lastPolledAt", next_poll_at AS "nextPollAt",
+    finished_at AS "finishedAt", error_since AS "errorSince",
+    consecutive_errors AS "consecutiveErrors", last_err_no AS "lastErrNo",
+    last_err_msg AS "lastErrMsg", locked_by AS "lockedBy", locked_until AS "lockedUntil"
+  FROM tasks WHERE tenant_id = $1 AND sid = $2`;
+
 /** Reads what the poller records: tasks as they are now, and their history. */
 @Injectable()
 export class TasksService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly database: DatabasePool,
+  ) {}
 
   async get(tenantId: string, sid: string): Promise<TaskResponseDto> {
     const task = await this.find(tenantId, sid);
@@ -68,7 +85,12 @@ export class TasksService {
   }
 
   private async find(tenantId: string, sid: string): Promise<Task> {
-    const task = await this.prisma.task.findUnique({ where: { tenantId_sid: { tenantId, sid } } });
+    const { rows } = await this.database.pool.query<Task>({
+      name: 'tasks.find-by-sid',
+      text: FIND_BY_SID,
+      values: [tenantId, sid],
+    });
+    const task = rows[0];
     if (!task) throw new NotFoundException('no task with this sid: subscribe to it first');
     return task;
   }

@@ -1,0 +1,212 @@
+import { Injectable } from '@nestjs/common';
+import type { Subscription } from '../generated/prisma/client';
+import type { SqlRunner } from '../outbox/sql';
+
+/** One registration to write: a subscription wanted for `(tenant, sid, callbackUrl)`. */
+export interface RegistrationInput {
+  tenantId: string;
+  sid: string;
+  callbackUrl: string;
+  events: string[];
+  metadata: Record<string, unknown>;
+  includePhotoParameters: boolean;
+  /** ids used if the row is new */
+  newSubscriptionId: string;
+  newTaskId: string;
+}
+
+/**
+ * What a registration found or became: `inserted` (new), `revived` (a
+ * canceled or disabled one active again), `existing` (live already, left
+ * as it is). An input that got no row lost a race to a concurrent insert.
+ */
+export type RegistrationRow = Subscription & {
+  index: number;
+  outcome: 'inserted' | 'revived' | 'existing';
+  /** the task's last sequence after tracking it, for the rows that wrote; null for `existing` */
+  taskSequence: number | null;
+};
+
+export interface SubscriptionPatch {
+  events?: string[];
+  metadata?: Record<string, unknown>;
+  state?: 'active';
+}
+
+/** States a repeated registration brings back to life: the client clearly wants it again. */
+export const REVIVABLE_STATES = ['canceled', 'disabled'];
+
+const COLUMNS = (t: string): string => `
+  ${t}.id, ${t}.tenant_id AS "tenantId", ${t}.task_id AS "taskId", ${t}.sid,
+  ${t}.callback_url AS "callbackUrl", ${t}.events, ${t}.metadata,
+  ${t}.include_photo_parameters AS "includePhotoParameters", ${t}.state,
+  ${t}.created_at AS "createdAt", ${t}.updated_at AS "updatedAt"`;
+
+const REVIVABLE = `('${REVIVABLE_STATES.join("','")}')`;
+
+// Everything a batch of registrations writes, in one statement: the tasks are
+// tracked first (TaskOutbox.track's upsert, in one lock order for every batch,
+// so two batches on the same tasks never deadlock, and a concurrent cancel
+// that holds a task's lock is waited for), and the subscription writes join
+// the tracked rows, so they happen only after their task is locked. A live
+// existing subscription is only read: it writes nothing, not even its task.
+const REGISTER = `
+  WITH input AS (
+    SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[], $9::boolean[])
+      AS i(idx, tenant_id, sid, callback_url, sub_id, task_id, events, metadata, photo)
+  ),
+  existing AS (
+    SELECT i.idx, s.* FROM input i
+    JOIN subscriptions s
+      ON s.tenant_id = i.tenant_id AND s.sid = i.sid AND s.callback_url = i.callback_url
+  ),
+  writing AS (
+    SELECT i.*, e.id AS existing_id FROM input i LEFT JOIN existing e ON e.idx = i.idx
+    WHERE e.id IS NULL OR e.state IN ${REVIVABLE}
+  ),
+  tracked AS (
+    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at, updated_at)
+    SELECT DISTINCT ON (tenant_id, sid) task_id, tenant_id, sid, 'active', now(), now(), now(), now()
+    FROM writing ORDER BY tenant_id, sid
+    ON CONFLICT (tenant_id, sid) DO UPDATE SET
+      tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
+      tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
+      error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
+      consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
+      next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END
+    RETURNING id, tenant_id, sid, sequence
+  ),
+  revived AS (
+    UPDATE subscriptions s SET
+      events = ARRAY(SELECT jsonb_array_elements_text(w.events::jsonb)),
+      metadata = w.metadata::jsonb, include_photo_parameters = w.photo,
+      state = 'active', updated_at = now()
+    FROM writing w JOIN tracked t ON t.tenant_id = w.tenant_id AND t.sid = w.sid
+    WHERE s.id = w.existing_id AND s.state IN ${REVIVABLE}
+    RETURNING w.idx, ${COLUMNS('s')}
+  ),
+  inserted AS (
+    INSERT INTO subscriptions
+      (id, tenant_id, task_id, sid, callback_url, events, metadata, include_photo_parameters,
+       state, created_at, updated_at)
+    SELECT w.sub_id, w.tenant_id, t.id, w.sid, w.callback_url,
+           ARRAY(SELECT jsonb_array_elements_text(w.events::jsonb)), w.metadata::jsonb, w.photo,
+           'active', now(), now()
+    FROM writing w JOIN tracked t ON t.tenant_id = w.tenant_id AND t.sid = w.sid
+    WHERE w.existing_id IS NULL
+    ON CONFLICT (tenant_id, sid, callback_url) DO NOTHING
+    RETURNING ${COLUMNS('subscriptions')}
+  ),
+  answered AS (
+    SELECT r.idx, 'revived' AS outcome, r.id, r."tenantId", r."taskId", r.sid, r."callbackUrl",
+           r.events, r.metadata, r."includePhotoParameters", r.state, r."createdAt", r."updatedAt"
+    FROM revived r
+    UNION ALL
+    SELECT i.idx, 'inserted', n.*
+    FROM inserted n
+    JOIN input i ON i.tenant_id = n."tenantId" AND i.sid = n.sid AND i.callback_url = n."callbackUrl"
+    UNION ALL
+    SELECT e.idx, 'existing', ${COLUMNS('e')}
+    FROM existing e WHERE e.state NOT IN ${REVIVABLE}
+  )
+  SELECT a.idx AS index, a.outcome, a.id, a."tenantId", a."taskId", a.sid, a."callbackUrl",
+         a.events, a.metadata, a."includePhotoParameters", a.state, a."createdAt", a."updatedAt",
+         CASE WHEN a.outcome = 'existing' THEN NULL ELSE t.sequence END AS "taskSequence"
+  FROM answered a LEFT JOIN tracked t ON t.id = a."taskId"`;
+
+const FIND_BY_KEYS = `
+  SELECT ${COLUMNS('s')}
+  FROM unnest($1::text[], $2::text[], $3::text[]) AS k(tenant_id, sid, callback_url)
+  JOIN subscriptions s
+    ON s.tenant_id = k.tenant_id AND s.sid = k.sid AND s.callback_url = k.callback_url`;
+
+// null leaves a field as it is
+const PATCH = `
+  UPDATE subscriptions SET
+    events = coalesce($2::text[], events),
+    metadata = coalesce($3::jsonb, metadata),
+    state = coalesce($4::text, state),
+    updated_at = now()
+  WHERE id = $1
+  RETURNING ${COLUMNS('subscriptions')}`;
+
+const CANCEL = `
+  UPDATE subscriptions SET state = 'canceled', updated_at = now()
+  WHERE id = $1
+  RETURNING ${COLUMNS('subscriptions')}`;
+
+/**
+ * The subscriptions table as the API changes it: every write is one of these
+ * named transitions, on whatever runner the caller's transaction uses.
+ *
+ * The delivery transitions that end or revive a subscription as a side
+ * effect of its deliveries (disabled on a 410, done when a finished task's
+ * lanes go idle, active again on a redelivery) are the outbox's own and stay
+ * in DeliveryStore, in the same statements as the delivery changes.
+ */
+@Injectable()
+export class SubscriptionStore {
+  /**
+   * Registers each input: tracks its task and inserts its subscription, or
+   * revives a canceled or disabled one with the fields given, or finds the
+   * live one. Inputs must not repeat a key. Returns one row per input that
+   * got one, with its index; an input left out lost a race to a concurrent
+   * insert of the same key (read it with findByKeys).
+   */
+  async register(sql: SqlRunner, inputs: RegistrationInput[]): Promise<RegistrationRow[]> {
+    if (inputs.length === 0) return [];
+    return sql.rows<RegistrationRow>({
+      name: 'subscriptions.register',
+      text: REGISTER,
+      values: [
+        inputs.map((_, index) => index),
+        inputs.map((input) => input.tenantId),
+        inputs.map((input) => input.sid),
+        inputs.map((input) => input.callbackUrl),
+        inputs.map((input) => input.newSubscriptionId),
+        inputs.map((input) => input.newTaskId),
+        inputs.map((input) => JSON.stringify(input.events)),
+        inputs.map((input) => JSON.stringify(input.metadata)),
+        inputs.map((input) => input.includePhotoParameters),
+      ],
+    });
+  }
+
+  /** The subscriptions with these keys, whatever their state. */
+  async findByKeys(
+    sql: SqlRunner,
+    keys: { tenantId: string; sid: string; callbackUrl: string }[],
+  ): Promise<Subscription[]> {
+    if (keys.length === 0) return [];
+    return sql.rows<Subscription>({
+      name: 'subscriptions.find-by-keys',
+      text: FIND_BY_KEYS,
+      values: [keys.map((k) => k.tenantId), keys.map((k) => k.sid), keys.map((k) => k.callbackUrl)],
+    });
+  }
+
+  /** New filter or metadata for later webhooks; `state: 'active'` re-enables a disabled one. */
+  async patch(sql: SqlRunner, id: string, patch: SubscriptionPatch): Promise<Subscription> {
+    const [row] = await sql.rows<Subscription>({
+      name: 'subscriptions.patch',
+      text: PATCH,
+      values: [
+        id,
+        patch.events ?? null,
+        patch.metadata !== undefined ? JSON.stringify(patch.metadata) : null,
+        patch.state ?? null,
+      ],
+    });
+    return row;
+  }
+
+  async cancel(sql: SqlRunner, id: string): Promise<Subscription> {
+    const [row] = await sql.rows<Subscription>({
+      name: 'subscriptions.cancel',
+      text: CANCEL,
+      values: [id],
+    });
+    return row;
+  }
+}
