@@ -1,16 +1,20 @@
 /**
- * `npm run bench [-- <name filter>]`: runs every `*.bench.ts` scenario in this
- * folder (compiled to dist/bench) one after the other and prints its numbers.
- * Benchmarks are never part of `npm test`.
+ * `npm run bench [-- --quick] [-- --list] [-- <name filter>]`: runs every
+ * `*.bench.ts` scenario in this folder (compiled to dist/bench) one after the
+ * other, prints its numbers and writes them to
+ * bench/results/<scenario>-<timestamp>.json. Benchmarks are never part of
+ * `npm test`.
  */
-import { cpus, totalmem, type as osType, release } from 'node:os';
-import { readdirSync } from 'node:fs';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchResult, BenchScenario } from './bench-scenario';
+import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
+
+const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 
 function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '(no rows)';
-  const columns = Object.keys(rows[0]);
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cells = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
   const widths = columns.map((column, i) =>
     Math.max(column.length, ...cells.map((line) => line[i].length)),
@@ -31,23 +35,94 @@ function print(result: BenchResult): void {
   for (const note of result.notes ?? []) console.log(note);
 }
 
-async function main(): Promise<void> {
-  const filter = process.argv[2];
-  const files = readdirSync(__dirname)
+function scenarios(): { file: string; scenario: BenchScenario }[] {
+  return readdirSync(__dirname)
     .filter((file) => /\.bench\.js$/.test(file))
-    .filter((file) => filter === undefined || file.includes(filter))
-    .sort();
+    .sort()
+    .map((file) => ({ file, scenario: require(join(__dirname, file)) as BenchScenario }));
+}
+
+function machine(): Record<string, unknown> {
   const cpu = cpus();
-  console.log('# uxc-relay benchmarks');
-  console.log(
-    `machine: ${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${osType()} ${release()}, Node ${process.version}`,
-  );
-  if (files.length === 0) throw new Error(`no *.bench.js in ${__dirname} matching ${filter}`);
-  for (const file of files) {
-    const scenario = require(join(__dirname, file)) as BenchScenario;
-    console.log(`\nrunning ${scenario.name} (${file}) …`);
-    print(await scenario.run());
+  return {
+    cores: cpu.length,
+    cpuModel: cpu[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${osType()} ${release()}`,
+    node: process.version,
+  };
+}
+
+async function formatted(text: string): Promise<string> {
+  // the results are committed, and `npm run check` runs prettier over them
+  try {
+    const prettier = (await import('prettier')) as typeof import('prettier');
+    return await prettier.format(text, { parser: 'json' });
+  } catch {
+    return text;
   }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const filters = args.filter((arg) => !arg.startsWith('--'));
+  const all = scenarios();
+  if (args.includes('--list')) {
+    for (const { scenario } of all) console.log(`${scenario.name.padEnd(16)} ${scenario.summary}`);
+    return;
+  }
+  const chosen = all.filter(
+    ({ scenario, file }) =>
+      filters.length === 0 || filters.some((f) => scenario.name.includes(f) || file.includes(f)),
+  );
+  if (chosen.length === 0)
+    throw new Error(`no scenario matches ${filters.join(' ')}: see npm run bench -- --list`);
+  const host = machine();
+  console.log(
+    '# uxc-relay benchmarks' + (quick ? ' (--quick: about a tenth of the full size)' : ''),
+  );
+  console.log(
+    `machine: ${host.cpuModel} × ${host.cores}, ${host.memoryGiB} GiB RAM, ${host.os}, Node ${host.node}`,
+  );
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const began = Date.now();
+  for (const { scenario } of chosen) {
+    let postgres = 'unknown';
+    const context: BenchContext = {
+      quick,
+      size: (full, small) => (quick ? small : full),
+      log: (line) =>
+        console.log(`  [${scenario.name} ${((Date.now() - began) / 1000).toFixed(0)}s] ${line}`),
+      serverVersion: (version) => (postgres = version),
+    };
+    console.log(`\nrunning ${scenario.name} …`);
+    const started = new Date();
+    const result = await scenario.run(context);
+    const seconds = (Date.now() - started.getTime()) / 1000;
+    print(result);
+    const stamp = started.toISOString().replace(/[:.]/g, '-');
+    const file = join(RESULTS_DIR, `${scenario.name}-${stamp}.json`);
+    const record = {
+      scenario: scenario.name,
+      title: result.title,
+      startedAt: started.toISOString(),
+      seconds,
+      quick,
+      command: `npm run bench --${quick ? ' --quick' : ''} ${scenario.name}`,
+      machine: { ...host, postgres },
+      setup: result.setup,
+      config: result.config,
+      figures: result.figures,
+      rows: result.rows,
+      notes: result.notes ?? [],
+    };
+    writeFileSync(file, await formatted(JSON.stringify(record, null, 2)));
+    console.log(
+      `(${seconds.toFixed(0)} s; written to bench/results/${scenario.name}-${stamp}.json)`,
+    );
+  }
+  console.log(`\nall done in ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 
 main()
