@@ -23,6 +23,10 @@ export interface ReceiverCounts {
   received: number;
   /** the most requests any one host had open at once */
   maxConcurrentPerHost: number[];
+  /** TCP connections opened to each host since the last reset: a keep-alive client's pool size */
+  connectionsPerHost: number[];
+  /** the most requests open at once over all hosts */
+  maxConcurrent: number;
   firstAt: number | null;
   lastAt: number | null;
   /** webhooks by event type (recorded ones only) */
@@ -37,12 +41,17 @@ let firstAt: number | null = null;
 let lastAt: number | null = null;
 let open: number[] = [];
 let byType: Record<string, number> = {};
+let openTotal = 0;
+let connections: number[] = [];
+let maxOpenTotal = 0;
 let maxOpen: number[] = [];
 
 function handler(host: number) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     open[host]++;
     if (open[host] > maxOpen[host]) maxOpen[host] = open[host];
+    openTotal++;
+    if (openTotal > maxOpenTotal) maxOpenTotal = openTotal;
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -72,6 +81,7 @@ function handler(host: number) {
         }
       }
       open[host]--;
+      openTotal--;
       res.writeHead(204).end();
     });
   };
@@ -81,9 +91,11 @@ servePeer({
   start: async (args: { hosts: number }) => {
     open = new Array<number>(args.hosts).fill(0);
     maxOpen = new Array<number>(args.hosts).fill(0);
+    connections = new Array<number>(args.hosts).fill(0);
     const ports: number[] = [];
     for (let host = 0; host < args.hosts; host++) {
       const server = createServer({ keepAliveTimeout: 60_000 }, handler(host));
+      server.on('connection', () => connections[host]++);
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
       servers.push(server);
       ports.push((server.address() as AddressInfo).port);
@@ -98,11 +110,15 @@ servePeer({
     firstAt = null;
     lastAt = null;
     byType = {};
+    maxOpenTotal = 0;
+    connections = connections.map(() => 0);
     maxOpen = maxOpen.map(() => 0);
   },
   counts: (): ReceiverCounts => ({
     received,
     maxConcurrentPerHost: maxOpen,
+    maxConcurrent: maxOpenTotal,
+    connectionsPerHost: connections,
     firstAt,
     lastAt,
     byType,

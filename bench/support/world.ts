@@ -40,6 +40,9 @@ export class World {
   /** Starts the relay (stopping the one before, if any) on this world's database and fake UXC. */
   async startRelay(env: Record<string, string>, nodeArgs: string[] = []): Promise<RelayProcess> {
     await this.stopRelay();
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every relay process, written when it stops
+    const profileDir = process.env.BENCH_CPU_PROF;
+    if (profileDir) nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir, ...nodeArgs];
     this.relay = await RelayProcess.start(
       { DATABASE_URL: this.database.url, UXC_BASE_URL: this.uxcUrl, ...env },
       nodeArgs,
