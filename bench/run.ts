@@ -6,6 +6,7 @@
  * `npm test`.
  */
 import { cpus, release, totalmem, type as osType } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
@@ -51,6 +52,17 @@ function machine(): Record<string, unknown> {
     os: `${osType()} ${release()}`,
     node: process.version,
   };
+}
+
+/** The commit measured (and whether the work tree had changes), so a result names its code. */
+function code(): { commit: string; dirty: boolean } | null {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { cwd: join(__dirname, '..', '..'), encoding: 'utf8' }).trim();
+    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+  } catch {
+    return null;
+  }
 }
 
 async function formatted(text: string): Promise<string> {
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
       seconds,
       quick,
       command: `npm run bench --${quick ? ' --quick' : ''} ${scenario.name}`,
+      code: code(),
       machine: { ...host, postgres },
       setup: result.setup,
       config: result.config,

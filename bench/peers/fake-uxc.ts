@@ -9,7 +9,19 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import photoParameters from '../../src/simulator/photo-parameters.json';
 import { nowMs, servePeer } from '../support/peer';
-import { indexOf, PlanSpec, PlanStep, planFor, RUNNING, SUCCEEDED } from '../support/plans';
+import {
+  FakeUxcClock,
+  indexOf,
+  momentOf,
+  Phase,
+  PlanSpec,
+  PlanStep,
+  planFor,
+  RUNNING,
+  SUCCEEDED,
+} from '../support/plans';
+
+export type { FakeUxcClock };
 
 export interface FakeUxcStart {
   spec: PlanSpec;
@@ -27,18 +39,11 @@ export interface FakeUxcStats {
   tasksSeen: number;
 }
 
-export interface FakeUxcClock {
-  /** the start moment (epoch ms) the plans' `at` count from; null before `go` */
-  t0: number | null;
-  /** phase index → the moment the bench advanced every task to it */
-  phaseAt: Record<number, number>;
-}
-
 let spec: PlanSpec;
 let cookie = '';
 const plans = new Map<number, PlanStep[]>();
 let t0: number | null = null;
-const phaseAt: Record<number, number> = {};
+const phases: Phase[] = [];
 let calls = 0;
 let runningCalls = 0;
 let runningGaps: number[] = [];
@@ -54,15 +59,10 @@ function plan(index: number): PlanStep[] {
   return steps;
 }
 
-function momentOf(steps: PlanStep[], k: number): number {
-  const at = steps[k].at;
-  if (at !== null) return t0 === null ? Infinity : t0 + at;
-  return phaseAt[k] ?? Infinity;
-}
-
-function current(steps: PlanStep[], now: number): PlanStep {
+function current(steps: PlanStep[], index: number, now: number): PlanStep {
+  const clock = { t0, phases };
   let k = 0;
-  for (let i = 1; i < steps.length; i++) if (momentOf(steps, i) <= now) k = i;
+  for (let i = 1; i < steps.length; i++) if (momentOf(steps, i, index, clock) <= now) k = i;
   return steps[k];
 }
 
@@ -102,7 +102,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       return;
     }
     seen.add(index);
-    const s = current(plan(index), now);
+    const s = current(plan(index), index, now);
     if (s.status === RUNNING) {
       runningCalls++;
       const last = lastRunningCall.get(index);
@@ -144,12 +144,13 @@ servePeer({
     t0 = nowMs() + args.delayMs;
     return t0;
   },
-  /** every task moves to manual step `k` now */
-  phase: (args: { k: number }): number => {
-    phaseAt[args.k] = nowMs();
-    return phaseAt[args.k];
+  /** tasks `from`…`to` (default: all) move to manual step `k` now */
+  phase: (args: { k: number; from?: number; to?: number }): number => {
+    const at = nowMs();
+    phases.push({ k: args.k, from: args.from ?? 0, to: args.to ?? Number.MAX_SAFE_INTEGER, at });
+    return at;
   },
-  clock: (): FakeUxcClock => ({ t0, phaseAt }),
+  clock: (): FakeUxcClock => ({ t0, phases }),
   stats: (args: { resetGaps?: boolean } = {}): FakeUxcStats => {
     const stats = { calls, runningCalls, runningGaps, tasksSeen: seen.size };
     if (args.resetGaps) runningGaps = [];

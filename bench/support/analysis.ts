@@ -1,7 +1,6 @@
-import type { FakeUxcClock } from '../peers/fake-uxc';
 import type { Receipt } from '../peers/receiver';
 import { quantile, round } from './http';
-import { indexOf, PlanSpec, PlanStep, planFor } from './plans';
+import { FakeUxcClock, indexOf, momentOf, PlanSpec, PlanStep, planFor } from './plans';
 
 export interface Latency {
   count: number;
@@ -23,11 +22,15 @@ export function latencyOf(values: number[]): Latency {
 }
 
 /** The moment (fake UXC clock) a step began, or null for a task's first step. */
-export function stepMoment(steps: PlanStep[], k: number, clock: FakeUxcClock): number | null {
+export function stepMoment(
+  steps: PlanStep[],
+  k: number,
+  index: number,
+  clock: FakeUxcClock,
+): number | null {
   if (k === 0) return null;
-  const at = steps[k].at;
-  if (at !== null) return clock.t0 === null ? null : clock.t0 + at;
-  return clock.phaseAt[k] ?? null;
+  const moment = momentOf(steps, k, index, clock);
+  return Number.isFinite(moment) ? moment : null;
 }
 
 /**
@@ -48,7 +51,7 @@ export function notifyLatencies(
     if (steps === undefined) plans.set(index, (steps = planFor(spec, index)));
     const k = steps.findIndex((s) => s.message === r.message);
     if (k < 0) continue;
-    const moment = stepMoment(steps, k, clock);
+    const moment = stepMoment(steps, k, index, clock);
     if (moment !== null) out.push(r.at - moment);
   }
   return out;

@@ -143,3 +143,24 @@ export function indexOf(sid: string): number {
 export function planEndMs(steps: PlanStep[]): number {
   return Math.max(0, ...steps.map((s) => s.at ?? 0));
 }
+
+export interface FakeUxcClock {
+  /** the start moment (epoch ms) the plans' `at` count from; null before `go` */
+  t0: number | null;
+  /** manual steps: the moment the bench advanced tasks `from`…`to` (inclusive) to step `k` */
+  phases: Phase[];
+}
+
+export interface Phase {
+  k: number;
+  from: number;
+  to: number;
+  at: number;
+}
+
+export function momentOf(steps: PlanStep[], k: number, index: number, clock: FakeUxcClock): number {
+  const at = steps[k].at;
+  if (at !== null) return clock.t0 === null ? Infinity : clock.t0 + at;
+  const phase = clock.phases.find((p) => p.k === k && p.from <= index && index <= p.to);
+  return phase?.at ?? Infinity;
+}

@@ -66,8 +66,8 @@ export class World {
     return this.uxc.call('go', { delayMs });
   }
 
-  phase(k: number): Promise<number> {
-    return this.uxc.call('phase', { k });
+  phase(k: number, from?: number, to?: number): Promise<number> {
+    return this.uxc.call('phase', { k, from, to });
   }
 
   clock(): Promise<FakeUxcClock> {
