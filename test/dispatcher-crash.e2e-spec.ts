@@ -67,7 +67,10 @@ describe('dispatcher killed mid-flight', () => {
     // the dead process still holds every lease, and no attempt was recorded
     const held = await seeder.prisma.delivery.findMany();
     expect(held).toHaveLength(DELIVERIES);
-    expect(held.every((d) => d.state === 'pending' && d.lockedBy !== null)).toBe(true);
+    expect(held.every((d) => d.state === 'pending')).toBe(true);
+    const lanes = await seeder.prisma.deliveryLane.findMany();
+    expect(lanes).toHaveLength(DELIVERIES);
+    expect(lanes.every((lane) => lane.lockedBy !== null)).toBe(true);
 
     receiver.setAnswer({});
     const killedAt = Date.now();

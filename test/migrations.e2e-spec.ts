@@ -21,6 +21,7 @@ const TABLES = [
   'api_keys',
   'deliveries',
   'delivery_attempts',
+  'delivery_lanes',
   'subscriptions',
   'task_events',
   'tasks',

@@ -27,9 +27,11 @@ export interface Env {
   webhookTimeoutMs: number;
   webhookRetryScheduleMs: number[];
   webhookSecretGraceMs: number;
+  webhookOrderHoldMs: number;
   dispatcherEnabled: boolean;
   dispatcherConcurrency: number;
   dispatcherPerHostConcurrency: number;
+  dispatcherPerHostMax: number;
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
@@ -143,9 +145,11 @@ export function parseEnv(source: Source): Env {
       '5s,30s,2m,10m,30m,1h,2h,5h,10h,14h,20h,24h',
     ),
     webhookSecretGraceMs: r.duration('WEBHOOK_SECRET_GRACE', '24h', 0),
+    webhookOrderHoldMs: r.duration('WEBHOOK_ORDER_HOLD', '1m', 0),
     dispatcherEnabled: r.bool('DISPATCHER_ENABLED', true),
-    dispatcherConcurrency: r.int('DISPATCHER_CONCURRENCY', 64, 1, 10_000),
+    dispatcherConcurrency: r.int('DISPATCHER_CONCURRENCY', 256, 1, 10_000),
     dispatcherPerHostConcurrency: r.int('DISPATCHER_PER_HOST_CONCURRENCY', 8, 1, 10_000),
+    dispatcherPerHostMax: r.int('DISPATCHER_PER_HOST_MAX', 64, 1, 10_000),
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
@@ -177,6 +181,10 @@ export function parseEnv(source: Source): Env {
     r.problems.push(
       'ENCRYPTION_KEY is required when DATABASE_URL is set (openssl rand -base64 32)',
     );
+  }
+
+  if (env.dispatcherPerHostMax < env.dispatcherPerHostConcurrency) {
+    r.problems.push('DISPATCHER_PER_HOST_MAX must be at least DISPATCHER_PER_HOST_CONCURRENCY');
   }
 
   if (env.pollMaxIntervalMs < env.pollIntervalMs) {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { DatabaseConnection } from './database-connection';
+import { DatabasePool } from './database-pool';
 import { PrismaService } from './prisma.service';
 
 @Global()
@@ -11,8 +12,9 @@ import { PrismaService } from './prisma.service';
       inject: [ConfigService],
       useFactory: (config: ConfigService) => DatabaseConnection.open(config),
     },
+    DatabasePool,
     PrismaService,
   ],
-  exports: [DatabaseConnection, PrismaService],
+  exports: [DatabaseConnection, DatabasePool, PrismaService],
 })
 export class DatabaseModule {}

@@ -1,12 +1,12 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
-import { DatabaseConnection } from './database-connection';
+import { DatabasePool } from './database-pool';
 
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
-  constructor(connection: DatabaseConnection) {
-    super({ adapter: new PrismaPg({ connectionString: connection.url, max: 20 }) });
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
+  constructor(database: DatabasePool) {
+    super({ adapter: new PrismaPg(database.pool) });
   }
 
   async onModuleInit(): Promise<void> {
@@ -15,7 +15,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.$queryRaw`SELECT 1`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After onModuleDestroy, so the dispatcher's and poller's shutdown work can still write. */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }

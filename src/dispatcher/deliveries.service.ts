@@ -1,6 +1,9 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { PrismaService } from '../database/prisma.service';
+import { DeliveryStore } from '../outbox/delivery.store';
+import { hostKey } from '../outbox/host-key';
+import { txRunner } from '../outbox/sql';
 import type { Delivery, DeliveryAttempt } from '../generated/prisma/client';
 import {
   DeliveryAttemptDto,
@@ -13,7 +16,10 @@ type DeliveryWithLast = Delivery & { attemptLog: DeliveryAttempt[] };
 /** Reads what the dispatcher records, and queues a delivery again by hand. */
 @Injectable()
 export class DeliveriesService {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly store: DeliveryStore,
+  ) {}
 
   async listForSubscription(
     tenantId: string,
@@ -67,7 +73,7 @@ export class DeliveriesService {
   async redeliver(tenantId: string, id: string): Promise<DeliveryResponseDto> {
     const row = await this.prisma.delivery.findFirst({
       where: { id, subscription: { tenantId } },
-      include: { subscription: { select: { state: true } } },
+      include: { subscription: { select: { state: true, callbackUrl: true } } },
     });
     if (!row) throw this.notFound(id);
     if (row.subscription.state === 'canceled') {
@@ -75,29 +81,14 @@ export class DeliveriesService {
         'the subscription is canceled: subscribe again to receive its deliveries',
       );
     }
-    const now = new Date();
-    await this.prisma.$transaction(async (tx) => {
-      await tx.delivery.updateMany({
-        where: {
-          id,
-          OR: [{ state: { not: 'pending' } }, { lockedUntil: null }, { lockedUntil: { lt: now } }],
-        },
-        data: {
-          state: 'pending',
-          nextAttemptAt: now,
-          completedAt: null,
-          lockedBy: null,
-          lockedUntil: null,
-          updatedAt: now,
-        },
-      });
-      // a finished subscription has something to send again; a disabled one
-      // (410) is asked once more, and stays disabled if it answers 410 again
-      await tx.subscription.updateMany({
-        where: { id: row.subscriptionId, state: 'done' },
-        data: { state: 'active' },
-      });
-    });
+    // a finished subscription has something to send again; a disabled one
+    // (410) is asked once more, and stays disabled if it answers 410 again
+    await this.prisma.$transaction((tx) =>
+      this.store.redeliver(txRunner(tx), id, {
+        subscriptionId: row.subscriptionId,
+        host: hostKey(row.subscription.callbackUrl),
+      }),
+    );
     const updated = await this.prisma.delivery.findUniqueOrThrow({
       where: { id },
       include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },

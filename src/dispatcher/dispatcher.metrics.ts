@@ -12,6 +12,8 @@ export class DispatcherMetrics {
   readonly pending: Gauge<never>;
   readonly oldestPendingAge: Gauge<never>;
   readonly inFlight: Gauge<never>;
+  /** notify, discover, timer */
+  readonly wakeups: Counter<'source'>;
 
   constructor(metrics: MetricsService) {
     this.outcomes = metrics.counter(
@@ -41,6 +43,11 @@ export class DispatcherMetrics {
     this.inFlight = metrics.gauge(
       'uxc_relay_webhook_in_flight',
       'Webhook requests this process is sending now',
+    );
+    this.wakeups = metrics.counter(
+      'uxc_relay_dispatcher_wakeups_total',
+      'Times the dispatcher went looking for work, by what told it to (notify, discover, timer)',
+      ['source'],
     );
   }
 }

@@ -1,16 +1,16 @@
 import { Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
-import { DeliveryQueue } from './delivery-queue';
 import { DispatcherMetrics } from './dispatcher.metrics';
 import { DispatcherScheduler } from './dispatcher.scheduler';
 import { DispatcherService } from './dispatcher.service';
 
 /**
- * The outbox worker. It meets the poller only in the deliveries table and
- * needs from the rest of the relay only the tenants' signing secrets.
+ * The outbox worker. It meets the poller only in the outbox tables and needs
+ * from the rest of the relay only the tenants' signing secrets.
  */
 @Module({
-  imports: [WebhooksModule],
-  providers: [DeliveryQueue, DispatcherMetrics, DispatcherService, DispatcherScheduler],
+  imports: [WebhooksModule, OutboxModule],
+  providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler],
 })
 export class DispatcherModule {}

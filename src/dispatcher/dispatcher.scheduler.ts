@@ -1,26 +1,18 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { DispatcherService } from './dispatcher.service';
 
-export const DISPATCH_INTERVAL_NAME = 'dispatcher.tick';
-export const SWEEP_INTERVAL_NAME = 'dispatcher.sweep';
-/** Between claims when idle; completions ask for the next claim at once. */
-export const DISPATCH_INTERVAL_MS = 100;
-export const SWEEP_INTERVAL_MS = 1000;
-
 /**
- * Only triggers: registers the dispatcher's intervals when DISPATCHER_ENABLED
- * is on, so a process with it off runs no loop at all.
+ * Only triggers: starts the dispatcher when DISPATCHER_ENABLED is on, so a
+ * process with it off runs no loop, listens to nothing and claims nothing.
  */
 @Injectable()
-export class DispatcherScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+export class DispatcherScheduler implements OnApplicationBootstrap {
   private readonly logger = new Logger(DispatcherScheduler.name);
 
   constructor(
     private readonly config: ConfigService,
     private readonly dispatcher: DispatcherService,
-    private readonly registry: SchedulerRegistry,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -28,23 +20,10 @@ export class DispatcherScheduler implements OnApplicationBootstrap, OnModuleDest
       this.logger.log('dispatcher disabled (DISPATCHER_ENABLED=false)');
       return;
     }
-    this.registry.addInterval(
-      DISPATCH_INTERVAL_NAME,
-      setInterval(() => void this.dispatcher.tick(), DISPATCH_INTERVAL_MS),
-    );
-    this.registry.addInterval(
-      SWEEP_INTERVAL_NAME,
-      setInterval(() => void this.dispatcher.sweep(), SWEEP_INTERVAL_MS),
-    );
+    this.dispatcher.start();
+    const env = this.config.env;
     this.logger.log(
-      `dispatcher started as ${this.dispatcher.owner} (concurrency ${this.config.env.dispatcherConcurrency}, per host ${this.config.env.dispatcherPerHostConcurrency})`,
+      `dispatcher started as ${this.dispatcher.owner} (concurrency ${env.dispatcherConcurrency}, per host ${env.dispatcherPerHostConcurrency} adapting up to ${env.dispatcherPerHostMax})`,
     );
-  }
-
-  /** No new round is triggered once shutdown begins; the service itself stops claiming too. */
-  onModuleDestroy(): void {
-    for (const name of [DISPATCH_INTERVAL_NAME, SWEEP_INTERVAL_NAME]) {
-      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
-    }
   }
 }

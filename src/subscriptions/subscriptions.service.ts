@@ -85,15 +85,11 @@ export class SubscriptionsService {
     const row = await this.prisma.$transaction(async (tx) => {
       // the task row lock orders this against a concurrent subscribe on the same task
       await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${existing.taskId} FOR UPDATE`;
-      const now = new Date();
       const canceled = await tx.subscription.update({
         where: { id: existing.id },
         data: { state: 'canceled' },
       });
-      await tx.delivery.updateMany({
-        where: { subscriptionId: existing.id, state: 'pending' },
-        data: { state: 'canceled', completedAt: now, updatedAt: now },
-      });
+      await this.outbox.cancelPending(tx, existing.id);
       const listeners = await tx.subscription.count({
         where: { taskId: existing.taskId, state: 'active' },
       });

@@ -1,7 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { OutboxModule } from '../outbox/outbox.module';
 import { TaskHistory } from './task-history';
 import { TaskOutbox } from './task-outbox';
 
 @Global()
-@Module({ providers: [TaskOutbox, TaskHistory], exports: [TaskOutbox, TaskHistory] })
+@Module({
+  imports: [OutboxModule],
+  providers: [TaskOutbox, TaskHistory],
+  exports: [TaskOutbox, TaskHistory],
+})
 export class TaskOutboxModule {}

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
+import { DeliveryStore, NewDelivery } from '../outbox/delivery.store';
+import { hostKey } from '../outbox/host-key';
+import { txRunner } from '../outbox/sql';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
 import type { TaskState } from '../uxc/task-state';
 import {
@@ -27,6 +30,8 @@ export function wantsEvent(filter: readonly string[], type: string): boolean {
  */
 @Injectable()
 export class TaskOutbox {
+  constructor(private readonly store: DeliveryStore) {}
+
   /**
    * Makes `(tenant, sid)` known to the poller, or wakes it up again: a task
    * that stopped being polled for want of subscribers, or that expired or gave
@@ -48,16 +53,34 @@ export class TaskOutbox {
 
   /** One delivery of `event` for each active subscription of its task that wants it. */
   async enqueueForEvent(tx: Tx, task: Task, event: TaskEvent): Promise<number> {
-    if (!NOTIFIED_EVENT_TYPES.includes(event.type)) return 0;
+    return this.enqueueForEvents(tx, [{ task, event }]);
+  }
+
+  /**
+   * The deliveries of many tasks' events in two statements: one read of their
+   * subscriptions, one insert of every delivery (which also wakes the lanes).
+   */
+  async enqueueForEvents(tx: Tx, changes: { task: Task; event: TaskEvent }[]): Promise<number> {
+    const notified = changes.filter((change) => NOTIFIED_EVENT_TYPES.includes(change.event.type));
+    if (notified.length === 0) return 0;
     const subscriptions = await tx.subscription.findMany({
-      where: { taskId: task.id, state: 'active' },
+      where: {
+        taskId: { in: [...new Set(notified.map((change) => change.task.id))] },
+        state: 'active',
+      },
     });
-    return this.enqueue(
-      tx,
-      task,
-      event,
-      subscriptions.filter((subscription) => wantsEvent(subscription.events, event.type)),
+    const byTask = new Map<string, Subscription[]>();
+    for (const subscription of subscriptions) {
+      const list = byTask.get(subscription.taskId) ?? [];
+      list.push(subscription);
+      byTask.set(subscription.taskId, list);
+    }
+    const deliveries = notified.flatMap(({ task, event }) =>
+      (byTask.get(task.id) ?? [])
+        .filter((subscription) => wantsEvent(subscription.events, event.type))
+        .map((subscription) => this.delivery(task, event, subscription)),
     );
+    return this.store.enqueue(txRunner(tx), deliveries);
   }
 
   /**
@@ -78,53 +101,29 @@ export class TaskOutbox {
       orderBy: { sequence: 'desc' },
     });
     if (!latest || !wantsEvent(subscription.events, latest.type)) return 0;
-    // a subscription created in this transaction has no deliveries to supersede or reopen
-    const queued = await this.enqueue(tx, task, latest, [subscription], { supersede: !created });
+    const sql = txRunner(tx);
+    const queued = await this.store.enqueue(sql, [this.delivery(task, latest, subscription)]);
     if (created) return queued;
-    const now = new Date();
-    const reopened = await tx.delivery.updateMany({
-      where: { subscriptionId: subscription.id, eventId: latest.id, state: 'canceled' },
-      data: { state: 'pending', nextAttemptAt: now, completedAt: null, updatedAt: now },
-    });
-    return queued + reopened.count;
+    const lane = { subscriptionId: subscription.id, host: hostKey(subscription.callbackUrl) };
+    return queued + (await this.store.reopenCanceled(sql, lane, latest.id));
   }
 
-  private async enqueue(
-    tx: Tx,
-    task: Task,
-    event: TaskEvent,
-    subscriptions: Subscription[],
-    { supersede }: { supersede: boolean } = { supersede: true },
-  ): Promise<number> {
-    if (subscriptions.length === 0) return 0;
-    const ids = subscriptions.map((subscription) => subscription.id);
-    // a receiver back from an outage wants the latest state, not a backlog of
-    // progress; state changes are never superseded, and one in flight is left alone
-    if (supersede) {
-      await tx.delivery.updateMany({
-        where: {
-          subscriptionId: { in: ids },
-          state: 'pending',
-          eventType: 'task.progress',
-          sequence: { lt: event.sequence },
-          OR: [{ lockedUntil: null }, { lockedUntil: { lt: new Date() } }],
-        },
-        data: { state: 'superseded', completedAt: new Date(), updatedAt: new Date() },
-      });
-    }
-    const result = await tx.delivery.createMany({
-      data: subscriptions.map((subscription) => ({
-        id: newId('msg'),
-        subscriptionId: subscription.id,
-        taskId: task.id,
-        eventId: event.id,
-        eventType: event.type,
-        sequence: event.sequence,
-        payload: this.payloadFor(task, event, subscription),
-      })),
-      skipDuplicates: true,
-    });
-    return result.count;
+  /** A canceled subscription sends nothing more: its pending deliveries are canceled. */
+  async cancelPending(tx: Tx, subscriptionId: string): Promise<number> {
+    return this.store.cancelPending(txRunner(tx), subscriptionId);
+  }
+
+  private delivery(task: Task, event: TaskEvent, subscription: Subscription): NewDelivery {
+    return {
+      id: newId('msg'),
+      subscriptionId: subscription.id,
+      taskId: task.id,
+      eventId: event.id,
+      eventType: event.type,
+      sequence: event.sequence,
+      payload: this.payloadFor(task, event, subscription),
+      host: hostKey(subscription.callbackUrl),
+    };
   }
 
   private payloadFor(task: Task, event: TaskEvent, subscription: Subscription): string {

@@ -83,6 +83,11 @@ export class TenantSecrets {
     return this.uxcCredential(await this.load(tenantId));
   }
 
+  /** Opens one sealed secret column value (the dispatcher keeps what it opened). */
+  open(ciphertext: string): string {
+    return this.box.open(ciphertext);
+  }
+
   /** Ciphertext for a new secret column value. */
   seal(plaintext: string): string {
     return this.box.seal(plaintext);

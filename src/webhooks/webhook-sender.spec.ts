@@ -121,6 +121,7 @@ describe('WebhookSender against real HTTP servers', () => {
       durationMs: expect.any(Number),
       error: null,
       responseBody: '',
+      responseHeaders: expect.objectContaining({ connection: 'keep-alive' }),
       retryAfterMs: null,
       refused: false,
     });
@@ -172,6 +173,7 @@ describe('WebhookSender against real HTTP servers', () => {
       statusCode: null,
       error: 'timeout after 300ms',
       responseBody: null,
+      responseHeaders: null,
       refused: false,
     });
     expect(result.durationMs).toBeGreaterThanOrEqual(290);
@@ -188,7 +190,28 @@ describe('WebhookSender against real HTTP servers', () => {
       statusCode: 200,
       error: null,
       responseBody: 'accepted, still talking',
+      responseHeaders: expect.objectContaining({ 'content-type': 'text/plain' }),
     });
+  });
+
+  it('tears a request down when its signal aborts, and says so', async () => {
+    const receiver = await server(() => undefined);
+    const abort = new AbortController();
+    const sending = sender({ timeoutMs: 10_000 }).send(
+      receiver.origin,
+      headers(),
+      body,
+      abort.signal,
+    );
+    await new Promise((done) => setTimeout(done, 100));
+    abort.abort();
+    const result = await sending;
+    expect(result).toMatchObject({
+      statusCode: null,
+      error: 'request aborted: the relay is shutting down',
+      responseHeaders: null,
+    });
+    expect(result.durationMs).toBeLessThan(5000);
   });
 
   it('reports a refused connection without throwing', async () => {

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { parseRetryAfter } from '../common/retry-after';
 import { isAddressAllowed } from './address-policy';
 import { defaultResolve, hostOf, HostResolver } from './callback-url-policy';
+import { cachingResolver } from './dns-cache';
 
 export interface WebhookSenderOptions {
   /** Per attempt, from the start of connecting to the end of reading the answer. */
@@ -24,6 +25,8 @@ export interface SendResult {
   error: string | null;
   /** The first 1 KB of the answer, decoded as UTF-8; `null` when no answer arrived. */
   responseBody: string | null;
+  /** The answer's headers (at most 64, each value cut at 1 KB); `null` when no answer arrived. */
+  responseHeaders: Record<string, string | string[]> | null;
   /** `Retry-After` of a 429 or 503, clamped to 1 s..1 h. */
   retryAfterMs: number | null;
   /** True when the URL policy refused the address: no request left the relay. */
@@ -58,7 +61,7 @@ export class WebhookSender {
   private readonly resolve: HostResolver;
 
   constructor(private readonly options: WebhookSenderOptions) {
-    this.resolve = options.resolve ?? defaultResolve;
+    this.resolve = options.resolve ?? cachingResolver(defaultResolve);
     // The lookup goes on the agents so every new connection is checked,
     // including ones a kept-alive pool opens later.
     const agentOptions = {
@@ -74,6 +77,7 @@ export class WebhookSender {
     url: string | URL,
     headers: Record<string, string>,
     body: string,
+    signal?: AbortSignal,
   ): Promise<SendResult> {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
@@ -99,9 +103,9 @@ export class WebhookSender {
     }
     const payload = Buffer.from(body, 'utf8');
     const deadline = started + this.options.timeoutMs;
-    let attempt = await this.attempt(target, host, headers, payload, deadline);
-    if (attempt.staleConnection && performance.now() < deadline) {
-      attempt = await this.attempt(target, host, headers, payload, deadline);
+    let attempt = await this.attempt(target, host, headers, payload, deadline, signal);
+    if (attempt.staleConnection && performance.now() < deadline && !signal?.aborted) {
+      attempt = await this.attempt(target, host, headers, payload, deadline, signal);
     }
     return { ...attempt.result, durationMs: elapsed() };
   }
@@ -123,6 +127,7 @@ export class WebhookSender {
     headers: Record<string, string>,
     payload: Buffer,
     deadline: number,
+    signal: AbortSignal | undefined,
   ): Promise<Attempt> {
     return new Promise((resolve) => {
       let settled = false;
@@ -141,19 +146,27 @@ export class WebhookSender {
         headers: { ...headers, 'content-length': String(payload.length) },
         agent: isHttps ? this.httpsAgent : this.httpAgent,
         servername: isHttps && !isIP(host) ? host : undefined,
+        signal,
       });
 
-      let response: { statusCode: number; retryAfter: string | undefined } | undefined;
+      let response:
+        | {
+            statusCode: number;
+            retryAfter: string | undefined;
+            headers: Record<string, string | string[]>;
+          }
+        | undefined;
       const chunks: Buffer[] = [];
       let kept = 0;
       const settleWithResponse = (): void => {
         if (!response) return;
-        const { statusCode, retryAfter } = response;
+        const { statusCode, retryAfter, headers: responseHeaders } = response;
         settle({
           result: {
             statusCode,
             error: null,
             responseBody: Buffer.concat(chunks).toString('utf8'),
+            responseHeaders,
             retryAfterMs:
               statusCode === 429 || statusCode === 503
                 ? parseRetryAfter(retryAfter, RETRY_AFTER_CLAMP)
@@ -176,7 +189,11 @@ export class WebhookSender {
       req.on('close', () => clearTimeout(timer));
 
       req.on('response', (res) => {
-        response = { statusCode: res.statusCode ?? 0, retryAfter: header(res, 'retry-after') };
+        response = {
+          statusCode: res.statusCode ?? 0,
+          retryAfter: header(res, 'retry-after'),
+          headers: keptHeaders(res),
+        };
         let seen = 0;
         res.on('data', (chunk: Buffer) => {
           seen += chunk.length;
@@ -249,7 +266,31 @@ type AllCallback = (
 ) => void;
 
 function failure(error: string, refused: boolean): Omit<SendResult, 'durationMs'> {
-  return { statusCode: null, error, responseBody: null, retryAfterMs: null, refused };
+  return {
+    statusCode: null,
+    error,
+    responseBody: null,
+    responseHeaders: null,
+    retryAfterMs: null,
+    refused,
+  };
+}
+
+const HEADER_COUNT_LIMIT = 64;
+const HEADER_VALUE_LIMIT = 1024;
+
+/** The receiver's headers as the attempt log keeps them: bounded, whatever the receiver sends. */
+function keptHeaders(res: http.IncomingMessage): Record<string, string | string[]> {
+  const kept: Record<string, string | string[]> = {};
+  let count = 0;
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue;
+    if (++count > HEADER_COUNT_LIMIT) break;
+    kept[name] = Array.isArray(value)
+      ? value.map((v) => v.slice(0, HEADER_VALUE_LIMIT))
+      : value.slice(0, HEADER_VALUE_LIMIT);
+  }
+  return kept;
 }
 
 function header(res: http.IncomingMessage, name: string): string | undefined {
@@ -274,6 +315,8 @@ function describeError(err: Error, host: string): string {
   }
   const code = errorCode(err);
   switch (code) {
+    case 'ABORT_ERR':
+      return 'request aborted: the relay is shutting down';
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ECONNRESET':

@@ -67,6 +67,23 @@ export function buildWebhookHeaders(
   };
 }
 
+/**
+ * The `webhook-signature` header value from keys already decoded with
+ * `signingKey`: the dispatcher decodes each tenant's secrets once, not per message.
+ */
+export function signWithKeys(input: SignInput, keys: readonly Buffer[]): string {
+  if (keys.length === 0) throw new Error('at least one webhook secret is needed to sign');
+  const content = `${input.msgId}.${input.timestamp}.${input.body}`;
+  return keys
+    .map((key) => `v1,${createHmac('sha256', key).update(content).digest('base64')}`)
+    .join(' ');
+}
+
+/** The HMAC key of a `whsec_…` secret. */
+export function signingKey(secret: string): Buffer {
+  return secretKey(secret);
+}
+
 /** The HMAC key of a `whsec_…` secret (the prefix is optional, as in the Standard Webhooks libraries). */
 function secretKey(secret: string): Buffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;

@@ -1,4 +1,4 @@
-import { HostSlots, hostKey } from './host-slots';
+import { hostKey } from './host-key';
 
 describe('hostKey', () => {
   it('is the lowercased authority, port included, credentials left out', () => {
@@ -11,20 +11,5 @@ describe('hostKey', () => {
 
   it('tells ports of one host apart', () => {
     expect(hostKey('http://a.test:1/')).not.toBe(hostKey('http://a.test:2/'));
-  });
-});
-
-describe('HostSlots', () => {
-  it('counts requests per host and reports saturated hosts', () => {
-    const slots = new HostSlots(2);
-    slots.acquire('a');
-    slots.acquire('a');
-    slots.acquire('b');
-    expect(slots.inFlight('a')).toBe(2);
-    expect(slots.snapshot()).toEqual({ hosts: ['a', 'b'], counts: [2, 1], saturated: ['a'] });
-    slots.release('a');
-    slots.release('b');
-    expect(slots.snapshot()).toEqual({ hosts: ['a'], counts: [1], saturated: [] });
-    expect(slots.inFlight('b')).toBe(0);
   });
 });

@@ -1,0 +1,598 @@
+import { Injectable } from '@nestjs/common';
+import { DatabasePool } from '../database/database-pool';
+import { poolRunner, SqlRunner } from './sql';
+
+/** Channel the outbox notifies, with a callback host as payload, when a lane gains work. */
+export const DELIVERY_CHANNEL = 'uxc_relay_deliveries';
+
+/** A delivery to queue: one event for one subscription, its body already rendered. */
+export interface NewDelivery {
+  id: string;
+  subscriptionId: string;
+  taskId: string;
+  eventId: bigint;
+  eventType: string;
+  sequence: number;
+  payload: string;
+  /** the subscription's callback host key (see hostKey) */
+  host: string;
+}
+
+/** A lane leased to this dispatcher. */
+export interface LeasedLane {
+  id: string;
+  subscriptionId: string;
+  /** set for a detached delivery's own lane */
+  deliveryId: string | null;
+  host: string;
+  version: number;
+}
+
+/** What a leased lane has to send now: its head of line, with what sending it needs. */
+export interface LaneHead {
+  laneId: string;
+  id: string;
+  subscriptionId: string;
+  eventType: string;
+  sequence: number;
+  payload: string;
+  attempts: number;
+  nextAttemptAt: Date;
+  firstFailedAt: Date | null;
+  detached: boolean;
+  callbackUrl: string;
+  observedAt: Date;
+  tenantId: string;
+  webhookSecretEnc: string;
+  previousSecretEnc: string | null;
+  previousSecretUntil: Date | null;
+  /** another pending delivery of the lane's subscription follows this one */
+  more: boolean;
+}
+
+export interface AttemptRecord {
+  at: Date;
+  statusCode: number | null;
+  durationMs: number;
+  error: string | null;
+  responseBody: string | null;
+  responseHeaders: Record<string, string | string[]> | null;
+}
+
+/**
+ * How an attempt (or a decision without one) ends for a delivery:
+ * - `succeeded`, `failed` (schedule used up), `superseded`: the delivery is done;
+ * - `gone`: 410, the subscription is disabled and its other pending deliveries canceled;
+ * - `retry`: pending again at `nextAttemptAt`;
+ * - `detach`: it failed past WEBHOOK_ORDER_HOLD while others wait: it leaves
+ *   the subscription's lane for one of its own, due at `nextAttemptAt`;
+ * - `release`: nothing changes (shutdown tore the request down).
+ */
+export type DeliveryOutcome =
+  'succeeded' | 'failed' | 'superseded' | 'gone' | 'retry' | 'detach' | 'release';
+
+/** What becomes of the lane: due again now, idle (deleted once nobody added work), or due at `laneAt`. */
+export type LaneNext = 'now' | 'idle' | 'at';
+
+export interface Completion {
+  lane: LeasedLane;
+  /** null when the lane had no head (its deliveries ended under it) */
+  deliveryId: string | null;
+  outcome: DeliveryOutcome;
+  nextAttemptAt: Date | null;
+  laneNext: LaneNext;
+  laneAt: Date | null;
+  /** while the head keeps failing: until when it holds later deliveries back */
+  holdUntil: Date | null;
+  attempt: AttemptRecord | null;
+}
+
+/** Where a completion left its delivery; `lease-lost` when the lane was no longer ours. */
+export type CompletionState = 'succeeded' | 'pending' | 'failed' | 'superseded' | 'lease-lost';
+
+/** Task trackings after which no new event comes. */
+export const FINISHED_TRACKINGS = ['completed', 'expired', 'error'];
+
+const ENQUEUE = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[])
+      AS i(id, subscription_id, task_id, event_id, event_type, sequence, payload, host)
+  ),
+  inserted AS (
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload)
+    SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload FROM input
+    ON CONFLICT (subscription_id, event_id) DO NOTHING
+    RETURNING subscription_id
+  ),
+  lanes AS (
+    INSERT INTO delivery_lanes (id, subscription_id, host, due_at)
+    SELECT DISTINCT ON (i.subscription_id) i.subscription_id, i.subscription_id, i.host, now()
+    FROM input i WHERE i.subscription_id IN (SELECT subscription_id FROM inserted)
+    ORDER BY i.subscription_id
+    ON CONFLICT (id) DO UPDATE SET
+      version = delivery_lanes.version + 1,
+      due_at = CASE
+        WHEN delivery_lanes.locked_by IS NULL
+         AND (delivery_lanes.due_at IS NULL OR delivery_lanes.hold_until <= now()) THEN now()
+        ELSE delivery_lanes.due_at END
+    RETURNING host
+  ),
+  notified AS (
+    SELECT pg_notify('${DELIVERY_CHANNEL}', host) FROM (SELECT DISTINCT host FROM lanes) h
+  )
+  SELECT (SELECT count(*) FROM inserted)::int AS inserted, (SELECT count(*) FROM notified)::int AS hosts`;
+
+const WAKE = `
+  WITH lanes AS (
+    INSERT INTO delivery_lanes (id, subscription_id, host, due_at)
+    SELECT DISTINCT ON (w.subscription_id) w.subscription_id, w.subscription_id, w.host, now()
+    FROM unnest($1::text[], $2::text[]) AS w(subscription_id, host)
+    ORDER BY w.subscription_id
+    ON CONFLICT (id) DO UPDATE SET
+      version = delivery_lanes.version + 1,
+      due_at = CASE WHEN delivery_lanes.locked_by IS NULL THEN now() ELSE delivery_lanes.due_at END,
+      retrying = false
+    RETURNING host
+  )
+  SELECT count(*)::int AS hosts
+  FROM (SELECT pg_notify('${DELIVERY_CHANNEL}', host) FROM (SELECT DISTINCT host FROM lanes) h) n`;
+
+// Each host's lanes are read in due order off (host, retrying, due_at), fresh
+// heads before retries, at most `n` of them, skipping the ones another claim
+// is locking: the claim reads what it returns and nothing else, however long
+// the backlog, and a backlog of due retries never holds a fresh event back.
+// Leasing moves due_at to the end of the lease, out of every other claim's range.
+const LEASE = `
+  WITH want AS (SELECT * FROM unnest($1::text[], $2::int[]) AS w(host, n)),
+  fresh AS (
+    SELECT w.host, p.id FROM want w
+    CROSS JOIN LATERAL (
+      SELECT l.id FROM delivery_lanes l
+      WHERE l.host = w.host AND NOT l.retrying AND l.due_at <= now()
+      ORDER BY l.due_at LIMIT w.n
+      FOR UPDATE SKIP LOCKED
+    ) p
+  ),
+  -- retries get what fresh heads left, and an eighth of the batch in any case
+  room AS (
+    SELECT w.host, greatest(w.n - count(f.id), ceil(w.n / 8.0))::int AS n
+    FROM want w LEFT JOIN fresh f ON f.host = w.host
+    GROUP BY w.host, w.n
+  ),
+  retries AS (
+    SELECT p.id FROM room r
+    CROSS JOIN LATERAL (
+      SELECT l.id FROM delivery_lanes l
+      WHERE l.host = r.host AND l.retrying AND l.due_at <= now()
+      ORDER BY l.due_at LIMIT r.n
+      FOR UPDATE SKIP LOCKED
+    ) p
+  ),
+  picked AS (SELECT id FROM fresh UNION ALL SELECT id FROM retries)
+  UPDATE delivery_lanes l
+  SET locked_by = $3, due_at = now() + $4 * interval '1 millisecond'
+  FROM picked WHERE l.id = picked.id
+  RETURNING l.id, l.subscription_id, l.delivery_id, l.host, l.version`;
+
+// Run after LEASE, in a snapshot that sees every enqueue that bumped the
+// versions LEASE read: so "no head" with an unchanged version really is idle.
+const HEADS = `
+  SELECT l.id AS lane_id, d.id, d.subscription_id, d.event_type, d.sequence, d.payload, d.attempts,
+         d.next_attempt_at, d.first_failed_at, d.detached, s.callback_url, ev.observed_at,
+         t.id AS tenant_id, t.webhook_secret_enc, t.previous_secret_enc, t.previous_secret_until,
+         EXISTS (
+           SELECT 1 FROM deliveries n
+           WHERE n.subscription_id = l.subscription_id AND n.state = 'pending'
+             AND NOT n.detached AND n.sequence > d.sequence) AS more
+  FROM unnest($1::text[], $2::text[], $3::text[]) AS l(id, subscription_id, delivery_id)
+  JOIN LATERAL (
+    SELECT * FROM deliveries d
+    WHERE d.subscription_id = l.subscription_id AND d.state = 'pending'
+      AND CASE WHEN l.delivery_id IS NULL THEN NOT d.detached ELSE d.id = l.delivery_id AND d.detached END
+    ORDER BY d.sequence
+    LIMIT 1
+  ) d ON true
+  JOIN subscriptions s ON s.id = d.subscription_id
+  JOIN tenants t ON t.id = s.tenant_id
+  JOIN task_events ev ON ev.id = d.event_id`;
+
+// One statement records a whole batch of attempts and moves their deliveries
+// and lanes on. Only lanes still leased to `owner` change (the attempt is
+// logged whoever holds the lease now: it happened). A lane whose version moved
+// since it was leased gained work meanwhile, so it is due again rather than idle.
+const COMPLETE = `
+  WITH input AS (
+    SELECT * FROM unnest(
+      $2::text[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $8::timestamptz[],
+      $9::timestamptz[], $10::timestamptz[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[])
+      AS i(lane_id, lane_version, delivery_id, outcome, next_attempt_at, lane_next, lane_at,
+           hold_until, at, status_code, duration_ms, error, response_body, response_headers)
+  ),
+  mine AS (
+    SELECT l.id, l.version, l.subscription_id, l.host FROM delivery_lanes l
+    WHERE l.id IN (SELECT lane_id FROM input) AND l.locked_by = $1
+    ORDER BY l.id
+    FOR UPDATE
+  ),
+  attempt AS (
+    INSERT INTO delivery_attempts (delivery_id, at, status_code, duration_ms, error, response_body, response_headers)
+    SELECT delivery_id, at, status_code, duration_ms, error, response_body, response_headers::jsonb
+    FROM input WHERE at IS NOT NULL AND delivery_id IS NOT NULL
+  ),
+  done AS (
+    UPDATE deliveries d SET
+      state = CASE i.outcome
+        WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'failed'
+        WHEN 'superseded' THEN 'superseded' ELSE 'pending' END,
+      attempts = d.attempts + CASE WHEN i.at IS NOT NULL AND i.outcome <> 'release' THEN 1 ELSE 0 END,
+      next_attempt_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN i.next_attempt_at ELSE d.next_attempt_at END,
+      first_failed_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN coalesce(d.first_failed_at, i.at) ELSE d.first_failed_at END,
+      detached = d.detached OR i.outcome = 'detach',
+      completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'gone', 'superseded') THEN now() END,
+      updated_at = now()
+    FROM input i JOIN mine m ON m.id = i.lane_id
+    WHERE d.id = i.delivery_id AND d.state = 'pending' AND i.outcome <> 'release'
+    RETURNING d.id, d.state, d.subscription_id, i.outcome
+  ),
+  disabled AS (
+    UPDATE subscriptions SET state = 'disabled', updated_at = now()
+    WHERE id IN (SELECT subscription_id FROM done WHERE outcome = 'gone') AND state IN ('active', 'done')
+  ),
+  canceled AS (
+    UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
+    WHERE subscription_id IN (SELECT subscription_id FROM done WHERE outcome = 'gone')
+      AND state = 'pending' AND id NOT IN (SELECT id FROM done)
+  ),
+  own_lanes AS (
+    INSERT INTO delivery_lanes (id, subscription_id, delivery_id, host, due_at)
+    SELECT done.id, done.subscription_id, done.id, m.host, i.next_attempt_at
+    FROM done JOIN input i ON i.delivery_id = done.id JOIN mine m ON m.id = i.lane_id
+    WHERE done.outcome = 'detach'
+    ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, locked_by = NULL, hold_until = NULL
+  ),
+  lanes AS (
+    UPDATE delivery_lanes l SET
+      locked_by = NULL,
+      due_at = CASE
+        WHEN m.version <> i.lane_version OR i.lane_next = 'now' THEN now()
+        WHEN i.lane_next = 'idle' THEN NULL
+        ELSE i.lane_at END,
+      hold_until = i.hold_until,
+      -- only a head that failed waits for a time of its own
+      retrying = i.lane_next = 'at' 
+    FROM input i JOIN mine m ON m.id = i.lane_id
+    WHERE l.id = i.lane_id
+    RETURNING l.id, l.subscription_id, l.due_at
+  ),
+  finished AS (
+    UPDATE subscriptions s SET state = 'done', updated_at = now()
+    FROM tasks t
+    WHERE s.id IN (SELECT subscription_id FROM lanes WHERE due_at IS NULL)
+      AND s.state = 'active' AND t.id = s.task_id
+      AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::text[])
+      AND NOT EXISTS (
+        SELECT 1 FROM delivery_lanes o
+        WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
+          AND o.id NOT IN (SELECT id FROM lanes))
+  ),
+  swept AS (
+    DELETE FROM delivery_lanes
+    WHERE id = ANY ($16::text[]) AND due_at IS NULL AND locked_by IS NULL
+  )
+  SELECT i.lane_id, i.delivery_id, (m.id IS NOT NULL) AS mine, d.state
+  FROM input i LEFT JOIN mine m ON m.id = i.lane_id LEFT JOIN done d ON d.id = i.delivery_id`;
+
+// A redelivery goes back into its subscription's lane (a detached one too):
+// sent in sequence order, now, with its id and so its webhook-id.
+const REDELIVER = `
+  WITH d AS (
+    UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
+      detached = false, first_failed_at = NULL, updated_at = now()
+    WHERE id = $1
+    RETURNING subscription_id
+  )
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE id IN (SELECT subscription_id FROM d) AND state = 'done'`;
+
+const REOPEN_CANCELED = `
+  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
+    detached = false, first_failed_at = NULL, updated_at = now()
+  WHERE subscription_id = $1 AND event_id = $2::bigint AND state = 'canceled'
+  RETURNING id`;
+
+const CANCEL_PENDING = `
+  UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
+  WHERE subscription_id = $1 AND state = 'pending'
+  RETURNING id`;
+
+const RENEW = `
+  UPDATE delivery_lanes SET due_at = now() + $3 * interval '1 millisecond'
+  WHERE id = ANY ($1::text[]) AND locked_by = $2
+  RETURNING id`;
+
+const RELEASE = `
+  UPDATE delivery_lanes SET locked_by = NULL, due_at = now()
+  WHERE id = ANY ($1::text[]) AND locked_by = $2`;
+
+// One index probe per distinct host, in host order (a skip scan), so finding
+// the hosts with work costs the number of hosts, not the number of lanes.
+const HOSTS = `
+  WITH RECURSIVE h AS (
+    (SELECT host FROM delivery_lanes ORDER BY host LIMIT 1)
+    UNION ALL
+    SELECT (SELECT l.host FROM delivery_lanes l WHERE l.host > h.host ORDER BY l.host LIMIT 1)
+    FROM h WHERE h.host IS NOT NULL
+  )
+  SELECT h.host, (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host) AS next_due
+  FROM h WHERE h.host IS NOT NULL
+  LIMIT $1`;
+
+const SWEEP_IDLE = `DELETE FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL`;
+
+const STATS = `
+  SELECT count(*)::int AS pending,
+         coalesce(extract(epoch FROM now() - min(created_at)) * 1000, 0)::float8 AS oldest_age_ms
+  FROM deliveries WHERE state = 'pending'`;
+
+interface HeadRow {
+  lane_id: string;
+  id: string;
+  subscription_id: string;
+  event_type: string;
+  sequence: number;
+  payload: string;
+  attempts: number;
+  next_attempt_at: Date;
+  first_failed_at: Date | null;
+  detached: boolean;
+  callback_url: string;
+  observed_at: Date;
+  tenant_id: string;
+  webhook_secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_until: Date | null;
+  more: boolean;
+}
+
+/**
+ * The outbox's tables (deliveries, delivery_lanes, delivery_attempts) as the
+ * rest of the relay changes them: every write is one of these named
+ * transitions. The poller's transaction enqueues; the dispatcher leases lanes,
+ * reads their heads and completes them in batches.
+ */
+@Injectable()
+export class DeliveryStore {
+  private readonly pool: SqlRunner;
+
+  constructor(database: DatabasePool) {
+    this.pool = poolRunner(database.pool);
+  }
+
+  /**
+   * Queues deliveries and makes their subscriptions' lanes due (a lane that is
+   * busy or waiting on a failing head keeps its time), then notifies the
+   * dispatchers of the hosts. Returns how many were new.
+   */
+  async enqueue(sql: SqlRunner, deliveries: NewDelivery[]): Promise<number> {
+    if (deliveries.length === 0) return 0;
+    const [row] = await sql.rows<{ inserted: number }>({
+      name: 'outbox.enqueue',
+      text: ENQUEUE,
+      values: [
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.subscriptionId),
+        deliveries.map((d) => d.taskId),
+        deliveries.map((d) => d.eventId.toString()),
+        deliveries.map((d) => d.eventType),
+        deliveries.map((d) => d.sequence),
+        deliveries.map((d) => d.payload),
+        deliveries.map((d) => d.host),
+      ],
+    });
+    return row.inserted;
+  }
+
+  /** Makes these subscriptions' lanes due now: a delivery of theirs became pending again. */
+  async wake(sql: SqlRunner, lanes: { subscriptionId: string; host: string }[]): Promise<void> {
+    if (lanes.length === 0) return;
+    await sql.rows({
+      name: 'outbox.wake',
+      text: WAKE,
+      values: [lanes.map((lane) => lane.subscriptionId), lanes.map((lane) => lane.host)],
+    });
+  }
+
+  /**
+   * One more attempt of a delivery, whatever state it ended in, and soon: it
+   * is pending again in its subscription's lane; a finished subscription is
+   * active again for it.
+   */
+  async redeliver(
+    sql: SqlRunner,
+    deliveryId: string,
+    lane: { subscriptionId: string; host: string },
+  ): Promise<void> {
+    await sql.rows({ name: 'outbox.redeliver', text: REDELIVER, values: [deliveryId] });
+    await this.wake(sql, [lane]);
+  }
+
+  /** A revived subscription's canceled delivery of an event is pending again. Returns how many were. */
+  async reopenCanceled(
+    sql: SqlRunner,
+    lane: { subscriptionId: string; host: string },
+    eventId: bigint,
+  ): Promise<number> {
+    const rows = await sql.rows({
+      name: 'outbox.reopen-canceled',
+      text: REOPEN_CANCELED,
+      values: [lane.subscriptionId, eventId.toString()],
+    });
+    if (rows.length > 0) await this.wake(sql, [lane]);
+    return rows.length;
+  }
+
+  /** A canceled subscription's pending deliveries are canceled; its lanes find nothing and go idle. */
+  async cancelPending(sql: SqlRunner, subscriptionId: string): Promise<number> {
+    const rows = await sql.rows({
+      name: 'outbox.cancel-pending',
+      text: CANCEL_PENDING,
+      values: [subscriptionId],
+    });
+    return rows.length;
+  }
+
+  /** Leases up to `n` due lanes of each host. */
+  async lease(
+    owner: string,
+    leaseMs: number,
+    wants: { host: string; n: number }[],
+  ): Promise<LeasedLane[]> {
+    if (wants.length === 0) return [];
+    const rows = await this.pool.rows<{
+      id: string;
+      subscription_id: string;
+      delivery_id: string | null;
+      host: string;
+      version: number;
+    }>({
+      name: 'dispatcher.lease',
+      text: LEASE,
+      values: [wants.map((w) => w.host), wants.map((w) => w.n), owner, leaseMs],
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      subscriptionId: row.subscription_id,
+      deliveryId: row.delivery_id,
+      host: row.host,
+      version: row.version,
+    }));
+  }
+
+  /** The head of line of each leased lane; a lane missing from the answer has nothing pending. */
+  async heads(lanes: LeasedLane[]): Promise<Map<string, LaneHead>> {
+    const heads = new Map<string, LaneHead>();
+    if (lanes.length === 0) return heads;
+    const rows = await this.pool.rows<HeadRow>({
+      name: 'dispatcher.heads',
+      text: HEADS,
+      values: [
+        lanes.map((lane) => lane.id),
+        lanes.map((lane) => lane.subscriptionId),
+        lanes.map((lane) => lane.deliveryId),
+      ],
+    });
+    for (const row of rows) {
+      heads.set(row.lane_id, {
+        laneId: row.lane_id,
+        id: row.id,
+        subscriptionId: row.subscription_id,
+        eventType: row.event_type,
+        sequence: row.sequence,
+        payload: row.payload,
+        attempts: row.attempts,
+        nextAttemptAt: row.next_attempt_at,
+        firstFailedAt: row.first_failed_at,
+        detached: row.detached,
+        callbackUrl: row.callback_url,
+        observedAt: row.observed_at,
+        tenantId: row.tenant_id,
+        webhookSecretEnc: row.webhook_secret_enc,
+        previousSecretEnc: row.previous_secret_enc,
+        previousSecretUntil: row.previous_secret_until,
+        more: row.more,
+      });
+    }
+    return heads;
+  }
+
+  /**
+   * Records a batch of completions in one statement; also deletes the lanes
+   * that an earlier batch left idle (`idleLanes`), if nothing woke them since.
+   */
+  async complete(
+    owner: string,
+    completions: Completion[],
+    idleLanes: string[] = [],
+  ): Promise<CompletionState[]> {
+    if (completions.length === 0 && idleLanes.length === 0) return [];
+    const col = <T>(pick: (c: Completion) => T): T[] => completions.map(pick);
+    const rows = await this.pool.rows<{
+      lane_id: string;
+      delivery_id: string | null;
+      mine: boolean;
+      state: string | null;
+    }>({
+      name: 'dispatcher.complete',
+      text: COMPLETE,
+      values: [
+        owner,
+        col((c) => c.lane.id),
+        col((c) => c.lane.version),
+        col((c) => c.deliveryId),
+        col((c) => c.outcome),
+        col((c) => c.nextAttemptAt),
+        col((c) => c.laneNext),
+        col((c) => c.laneAt),
+        col((c) => c.holdUntil),
+        col((c) => c.attempt?.at ?? null),
+        col((c) => c.attempt?.statusCode ?? null),
+        col((c) => c.attempt?.durationMs ?? null),
+        col((c) => c.attempt?.error ?? null),
+        col((c) => c.attempt?.responseBody ?? null),
+        col((c) => (c.attempt?.responseHeaders ? JSON.stringify(c.attempt.responseHeaders) : null)),
+        idleLanes,
+      ],
+    });
+    // the answer's rows come in no particular order: match them up by lane
+    const byLane = new Map(rows.map((row) => [row.lane_id, row]));
+    return completions.map((c) => {
+      const row = byLane.get(c.lane.id);
+      if (!row?.mine) return 'lease-lost';
+      if (c.outcome === 'release' || c.deliveryId === null) return 'pending';
+      // ours, yet not pending any more: a cancel or redelivery got there first
+      return (row.state ?? 'lease-lost') as CompletionState;
+    });
+  }
+
+  /** Extends the leases of lanes still held here; returns the ids that are still ours. */
+  async renew(owner: string, laneIds: string[], leaseMs: number): Promise<Set<string>> {
+    if (laneIds.length === 0) return new Set();
+    const rows = await this.pool.rows<{ id: string }>({
+      name: 'dispatcher.renew',
+      text: RENEW,
+      values: [laneIds, owner, leaseMs],
+    });
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** Gives leases back, due now: another dispatcher may take them at once. */
+  async release(owner: string, laneIds: string[]): Promise<void> {
+    if (laneIds.length === 0) return;
+    await this.pool.rows({ name: 'dispatcher.release', text: RELEASE, values: [laneIds, owner] });
+  }
+
+  /** Hosts with lanes, each with its earliest due time (null when every lane there is idle). */
+  async hosts(limit = 10_000): Promise<{ host: string; nextDue: Date | null }[]> {
+    const rows = await this.pool.rows<{ host: string; next_due: Date | null }>({
+      name: 'dispatcher.hosts',
+      text: HOSTS,
+      values: [limit],
+    });
+    return rows.map((row) => ({ host: row.host, nextDue: row.next_due }));
+  }
+
+  /** Deletes idle lanes left behind (a batch's clean-up that never ran). */
+  async sweepIdleLanes(): Promise<void> {
+    await this.pool.rows({ name: 'dispatcher.sweep-idle', text: SWEEP_IDLE, values: [] });
+  }
+
+  /** How many deliveries are pending, and how old the oldest one is. */
+  async pendingStats(): Promise<{ count: number; oldestAgeMs: number }> {
+    const [row] = await this.pool.rows<{ pending: number; oldest_age_ms: number }>({
+      name: 'dispatcher.stats',
+      text: STATS,
+      values: [],
+    });
+    return { count: row.pending, oldestAgeMs: row.oldest_age_ms };
+  }
+}

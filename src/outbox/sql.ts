@@ -1,0 +1,39 @@
+import type { Pool } from 'pg';
+import type { Prisma } from '../generated/prisma/client';
+
+/**
+ * One SQL statement: its text with `$n` placeholders, its values, and a name
+ * under which the pool prepares it once per connection (the dispatcher's
+ * statements were re-planned on every call before, which was most of their time).
+ */
+export interface Statement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/** Where a statement runs: the shared pool, or an open Prisma transaction. */
+export interface SqlRunner {
+  rows<T>(statement: Statement): Promise<T[]>;
+}
+
+export function poolRunner(pool: Pool): SqlRunner {
+  return {
+    async rows<T>(statement: Statement): Promise<T[]> {
+      const result = await pool.query({
+        name: statement.name,
+        text: statement.text,
+        values: statement.values,
+      });
+      return result.rows as T[];
+    },
+  };
+}
+
+export function txRunner(tx: Prisma.TransactionClient): SqlRunner {
+  return {
+    rows<T>(statement: Statement): Promise<T[]> {
+      return tx.$queryRawUnsafe<T[]>(statement.text, ...statement.values);
+    },
+  };
+}
