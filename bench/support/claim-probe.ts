@@ -6,9 +6,9 @@
  * only this file follows it.
  */
 import { Client } from 'pg';
-import { DeliveryQueue } from '../../src/dispatcher/delivery-queue';
-import { PrismaService } from '../../src/database/prisma.service';
 import type { DatabaseConnection } from '../../src/database/database-connection';
+import { DatabasePool } from '../../src/database/database-pool';
+import { DeliveryStore } from '../../src/outbox/delivery.store';
 
 export interface CapturedStatement {
   text: string;
@@ -40,52 +40,58 @@ function installCapture(): void {
 }
 
 export interface ClaimCall {
+  /** lease + heads: what one claim of the dispatcher costs */
   ms: number;
+  /** the host discovery that precedes claims (DeliveryStore.hosts) */
+  hostsMs: number;
   claimed: number;
   statements: CapturedStatement[];
 }
 
 export class ClaimProbe {
   private constructor(
-    private readonly prisma: PrismaService,
-    private readonly queue: DeliveryQueue,
+    private readonly database: DatabasePool,
+    private readonly store: DeliveryStore,
   ) {}
 
   static async open(url: string): Promise<ClaimProbe> {
     installCapture();
-    const prisma = new PrismaService({ url } as DatabaseConnection);
-    await prisma.onModuleInit();
-    return new ClaimProbe(prisma, new DeliveryQueue(prisma));
+    const database = new DatabasePool({ url } as DatabaseConnection);
+    return new ClaimProbe(database, new DeliveryStore(database));
   }
 
   /**
-   * One claim as the dispatcher makes it (its default caps, nothing in
-   * flight), then its leases given back so the backlog stays as it was.
+   * One claim as the dispatcher makes it (DispatcherService.claimOnce): the
+   * due hosts, up to `limit` lanes leased over them in one statement and their
+   * heads read in another; then the leases are given back so the backlog
+   * stays as it was.
    */
-  async claim(limit: number, perHost: number): Promise<ClaimCall> {
+  async claim(limit: number): Promise<ClaimCall> {
     const owner = `bench-claim-${process.pid}`;
     capturing = [];
-    const started = performance.now();
-    const claimed = await this.queue.claim({
+    const t0 = performance.now();
+    const hosts = (await this.store.hosts()).filter(
+      (h) => h.nextDue !== null && h.nextDue.getTime() <= Date.now(),
+    );
+    const t1 = performance.now();
+    const n = Math.max(1, Math.floor(limit / Math.max(1, hosts.length)));
+    const lanes = await this.store.lease(
       owner,
-      limit,
-      leaseMs: 20_000,
-      perHost,
-      hosts: [],
-      counts: [],
-      saturated: [],
-    });
-    const ms = performance.now() - started;
+      20_000,
+      hosts.map((h) => ({ host: h.host, n })),
+    );
+    const heads = await this.store.heads(lanes);
+    const t2 = performance.now();
     const statements = capturing;
     capturing = null;
-    await this.queue.release(
+    await this.store.release(
       owner,
-      claimed.map((d) => d.id),
+      lanes.map((lane) => lane.id),
     );
-    return { ms, claimed: claimed.length, statements };
+    return { ms: t2 - t1, hostsMs: t1 - t0, claimed: heads.size, statements };
   }
 
   async close(): Promise<void> {
-    await this.prisma.$disconnect();
+    await this.database.pool.end();
   }
 }
