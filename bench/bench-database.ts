@@ -17,7 +17,8 @@ async function versionOf(url: string): Promise<string> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ v: string }>('SHOW server_version')).rows[0].v;
+    return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0].v;
   } finally {
     await client.end();
   }

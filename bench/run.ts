@@ -2,16 +2,19 @@
  * `npm run bench [-- --quick] [-- --list] [-- <name filter>]`: runs every
  * `*.bench.ts` scenario in this folder (compiled to dist/bench) one after the
  * other, prints its numbers and writes them to
- * bench/results/<scenario>-<timestamp>.json. Benchmarks are never part of
- * `npm test`.
+ * bench/results/<scenario>-<timestamp>.json; a full run of every scenario
+ * then rewrites the tables of bench/README.md (`-- --readme` does only that,
+ * from the newest results). Benchmarks are never part of `npm test`.
  */
 import { cpus, release, totalmem, type as osType } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
+import { writeReadmeTable } from './support/readme-table';
 
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
+const README = join(__dirname, '..', '..', 'bench', 'README.md');
 
 function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return '(no rows)';
@@ -59,20 +62,30 @@ function code(): { commit: string; dirty: boolean } | null {
   try {
     const git = (...args: string[]): string =>
       execFileSync('git', args, { cwd: join(__dirname, '..', '..'), encoding: 'utf8' }).trim();
-    return { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain').length > 0 };
+    return {
+      commit: git('rev-parse', 'HEAD'),
+      dirty:
+        git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results').length >
+        0,
+    };
   } catch {
     return null;
   }
 }
 
-async function formatted(text: string): Promise<string> {
-  // the results are committed, and `npm run check` runs prettier over them
+async function formatted(text: string, parser = 'json'): Promise<string> {
+  // the results and the README are committed, and `npm run check` runs prettier over them
   try {
     const prettier = (await import('prettier')) as typeof import('prettier');
-    return await prettier.format(text, { parser: 'json' });
+    return await prettier.format(text, { parser });
   } catch {
     return text;
   }
+}
+
+async function rewriteReadme(order: string[]): Promise<void> {
+  writeReadmeTable(RESULTS_DIR, README, order);
+  writeFileSync(README, await formatted(readFileSync(README, 'utf8'), 'markdown'));
 }
 
 async function main(): Promise<void> {
@@ -82,6 +95,12 @@ async function main(): Promise<void> {
   const all = scenarios();
   if (args.includes('--list')) {
     for (const { scenario } of all) console.log(`${scenario.name.padEnd(16)} ${scenario.summary}`);
+    return;
+  }
+  const order = all.map(({ scenario }) => scenario.name);
+  if (args.includes('--readme')) {
+    await rewriteReadme(order);
+    console.log('bench/README.md: tables rewritten from the newest results of each scenario');
     return;
   }
   const chosen = all.filter(
@@ -136,6 +155,11 @@ async function main(): Promise<void> {
     );
   }
   console.log(`\nall done in ${((Date.now() - began) / 1000).toFixed(0)} s`);
+  if (!quick && filters.length === 0) {
+    // a full run of everything is what the README's tables show
+    await rewriteReadme(order);
+    console.log('bench/README.md: tables rewritten from this run');
+  }
 }
 
 main()
