@@ -73,11 +73,12 @@ function code(): { commit: string; dirty: boolean } | null {
   }
 }
 
-async function formatted(text: string, parser = 'json'): Promise<string> {
+async function formatted(text: string, file: string): Promise<string> {
   // the results and the README are committed, and `npm run check` runs prettier over them
   try {
     const prettier = (await import('prettier')) as typeof import('prettier');
-    return await prettier.format(text, { parser });
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(text, { ...options, filepath: file });
   } catch {
     return text;
   }
@@ -85,7 +86,7 @@ async function formatted(text: string, parser = 'json'): Promise<string> {
 
 async function rewriteReadme(order: string[]): Promise<void> {
   writeReadmeTable(RESULTS_DIR, README, order);
-  writeFileSync(README, await formatted(readFileSync(README, 'utf8'), 'markdown'));
+  writeFileSync(README, await formatted(readFileSync(README, 'utf8'), README));
 }
 
 async function main(): Promise<void> {
@@ -149,7 +150,7 @@ async function main(): Promise<void> {
       rows: result.rows,
       notes: result.notes ?? [],
     };
-    writeFileSync(file, await formatted(JSON.stringify(record, null, 2)));
+    writeFileSync(file, await formatted(JSON.stringify(record, null, 2), file));
     console.log(
       `(${seconds.toFixed(0)} s; written to bench/results/${scenario.name}-${stamp}.json)`,
     );
