@@ -1,5 +1,6 @@
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
 import { latencyOf, notifyLatencies, orderCheck, peakRate, waitFor } from './support/analysis';
+import { DbSampler } from './support/db-sampler';
 import { round } from './support/http';
 import { PlanSpec, sidOf } from './support/plans';
 import { subscribeAll } from './support/subscribe';
@@ -48,6 +49,8 @@ async function run(context: BenchContext): Promise<BenchResult> {
     await world.resetReceiver();
     const before = relay.usage();
     const uxcBefore = await world.uxcStats();
+    const sampler = new DbSampler(await world.database.connect());
+    sampler.start();
     const t0 = await world.go(1000);
     const expected = items.length * eventsAfterStart;
     context.log(`burst started: ${expected} state changes × subscriptions to come`);
@@ -58,6 +61,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
       100,
     );
     const after = relay.usage();
+    const sampled = await sampler.stop();
     const uxcAfter = await world.uxcStats();
     const receipts = await world.receipts();
     const clock = await world.clock();
@@ -96,6 +100,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
       relayCpuSecondsPer1000Webhooks: round((cpu / receipts.length) * 1000, 2),
       relayPeakRssMiB: round(after.peakRssBytes / 2 ** 20),
       ...order,
+      pgStatActivitySamples: sampled,
     };
     return {
       title: 'Burst fan-out to one endpoint',
@@ -104,6 +109,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
         `relay: built dist/src/main.js, POLL_INTERVAL_MS=${env.POLL_INTERVAL_MS}, UXC_RATE_LIMIT=${env.UXC_RATE_LIMIT}, other settings default; fake UXC and receiver in their own processes`,
         'notify latency = receiver receipt time − the moment the fake UXC changed the task; superseded progress events are not sent, so webhooks ≤ possible',
         'relay CPU from /proc/<pid>/stat over the burst; peak RSS = VmHWM',
+        "pg_stat_activity of the scenario's database sampled every 50 ms: which statements the busy backends were running (figures.pgStatActivitySamples)",
       ],
       config: { env, spec, subscriptionsPerTask: SUBSCRIPTIONS_PER_TASK },
       figures,

@@ -1,6 +1,7 @@
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
 import type { WireLoopResult } from './peers/wire-loop';
 import { orderCheck, peakRate, sleep, waitFor } from './support/analysis';
+import { DbSampler } from './support/db-sampler';
 import { round } from './support/http';
 import { Peer } from './support/peer';
 import { sidOf } from './support/plans';
@@ -82,6 +83,8 @@ async function drainCase(context: BenchContext, c: DrainCase): Promise<Record<st
     await world.resetReceiver();
     const relay = await world.startRelay({ POLLER_ENABLED: 'false', DISPATCHER_ENABLED: 'true' });
     const before = relay.usage();
+    const sampler = new DbSampler(await world.database.connect());
+    sampler.start();
     let maxInFlight = 0;
     const done = await waitFor(
       'the backlog to drain',
@@ -94,6 +97,7 @@ async function drainCase(context: BenchContext, c: DrainCase): Promise<Record<st
       200,
     );
     const after = relay.usage();
+    const sampled = await sampler.stop();
     const counts = await world.counts();
     const receipts = await world.receipts();
     const order = orderCheck(receipts);
@@ -141,6 +145,7 @@ async function drainCase(context: BenchContext, c: DrainCase): Promise<Record<st
       wire,
       ratio: wire.perSecond > 0 ? round(drainPerSecond / wire.perSecond, 3) : null,
       ...order,
+      pgStatActivitySamples: sampled,
     };
   } finally {
     await world.stop();

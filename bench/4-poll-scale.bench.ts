@@ -1,5 +1,6 @@
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
 import { latencyOf, sleep, waitFor } from './support/analysis';
+import { DbSampler } from './support/db-sampler';
 import { dbTime, dbTimeDelta, resetStatements, topStatements } from './support/db-time';
 import { round } from './support/http';
 import { sidOf } from './support/plans';
@@ -49,7 +50,10 @@ async function run(context: BenchContext): Promise<BenchResult> {
       const dbBefore = await dbTime(client);
       const usageBefore = relay.usage();
       const callsBefore = statsBefore.calls;
+      const sampler = new DbSampler(await world.database.connect());
+      sampler.start();
       await sleep(windowMs);
+      const sampled = await sampler.stop();
       const stats = await world.uxcStats(true);
       const usageAfter = relay.usage();
       // the statistics collector hears from busy backends about once a second
@@ -76,6 +80,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
         databaseMsPerTick: round(db.activeMs / ticks, 1),
         databaseMsPerUxcCall: calls > 0 ? round(db.activeMs / calls, 2) : null,
         pgStatStatements: statements,
+        pgStatActivitySamples: sampled,
         relayCpuSecondsPerSecond: round(
           (usageAfter.cpuSeconds - usageBefore.cpuSeconds) / seconds,
           2,
@@ -89,6 +94,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
           `${tasks} tracked tasks (one subscription each, registered through the API), ${running} of them running, the rest queued at positions 1–${spec.maxQueueNum}; UXC_RATE_LIMIT=${env.UXC_RATE_LIMIT}, POLL_INTERVAL_MS and POLL_MAX_INTERVAL_MS at their defaults (2000/30000)`,
           `measured over ${seconds} s once every task had been polled once (or after ${context.size(600, 60)} s of waiting for it): the fake UXC records the gap between two calls of each running sid; the first gap of each sid in the window reaches back before it`,
           "database time = pg_stat_database.active_time of the scenario's own database (pg_stat_statements when it is preloaded); a tick is the poller's 250 ms",
+          "pg_stat_activity of the scenario's database sampled every 50 ms: which statements the busy backends were running (figures.pgStatActivitySamples)",
         ],
         config: { env, spec, windowMs },
         figures,
