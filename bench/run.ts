@@ -143,6 +143,9 @@ async function main(): Promise<void> {
       quick,
       command: `npm run bench --${quick ? ' --quick' : ''} ${scenario.name}`,
       code: code(),
+      // a profiled relay is slower; an embedded server is not the machine's own
+      relayCpuProfile: Boolean(process.env.BENCH_CPU_PROF),
+      database: process.env.DATABASE_URL ? 'the server of DATABASE_URL' : 'embedded PostgreSQL',
       machine: { ...host, postgres },
       setup: result.setup,
       config: result.config,
