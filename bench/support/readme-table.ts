@@ -52,7 +52,7 @@ export function writeReadmeTable(resultsDir: string, readmePath: string, order: 
       return [
         `### ${r.title}`,
         '',
-        `\`${r.command}\` — ${r.quick ? '**quick run**' : 'full run'} of ${r.startedAt}, code ${code}, ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, PostgreSQL ${machine.postgres}`,
+        `\`${r.command}\` — ${r.quick ? '**quick run**' : 'full run'} of ${r.startedAt}, code ${code}, ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, PostgreSQL ${machine.postgres ?? 'not recorded'}`,
         '',
         markdownTable(r.rows),
         ...(r.notes.length > 0 ? ['', ...r.notes] : []),
