@@ -7,13 +7,36 @@ import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 
 export interface BenchDatabase {
   url: string;
+  serverVersion: string;
+  /** a connection of the bench's own, for counting and plans (never for writing load) */
+  connect(): Promise<Client>;
   drop(): Promise<void>;
 }
 
+async function versionOf(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0].v;
+  } finally {
+    await client.end();
+  }
+}
+
+function connector(url: string): () => Promise<Client> {
+  return async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    return client;
+  };
+}
+
 /**
- * A fresh, empty database for one scenario (the relay migrates it at start):
- * on the server of `DATABASE_URL` when set, otherwise on an embedded
- * PostgreSQL in a temporary directory.
+ * A fresh, empty database for one scenario (the relay migrates it at start),
+ * so every table starts without statistics, as after a deploy: on the server
+ * of `DATABASE_URL` when set, otherwise on an embedded PostgreSQL in a
+ * temporary directory.
  */
 export async function createBenchDatabase(): Promise<BenchDatabase> {
   const adminUrl = process.env.DATABASE_URL;
@@ -28,6 +51,8 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
     });
     return {
       url: embedded.url,
+      serverVersion: await versionOf(embedded.url),
+      connect: connector(embedded.url),
       drop: async () => {
         await embedded.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -43,6 +68,8 @@ export async function createBenchDatabase(): Promise<BenchDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    serverVersion: await versionOf(url.toString()),
+    connect: connector(url.toString()),
     drop: async () => {
       const client = new Client({ connectionString: adminUrl });
       await client.connect();
