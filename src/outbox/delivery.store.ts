@@ -302,6 +302,11 @@ const REOPEN_CANCELED = `
   WHERE subscription_id = $1 AND event_id = $2::bigint AND state = 'canceled'
   RETURNING id`;
 
+const RELEASE_HELD = `
+  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
+  WHERE subscription_id = $1 AND state = 'held'
+  RETURNING id`;
+
 const CANCEL_PENDING = `
   UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
   WHERE subscription_id = $1 AND state = 'pending'
@@ -443,6 +448,20 @@ export class DeliveryStore {
       name: 'outbox.reopen-canceled',
       text: REOPEN_CANCELED,
       values: [lane.subscriptionId, eventId.toString()],
+    });
+    if (rows.length > 0) await this.wake(sql, [lane]);
+    return rows.length;
+  }
+
+  /** A re-enabled subscription's held deliveries are pending again, in its lane, in order. */
+  async releaseHeld(
+    sql: SqlRunner,
+    lane: { subscriptionId: string; host: string },
+  ): Promise<number> {
+    const rows = await sql.rows({
+      name: 'outbox.release-held',
+      text: RELEASE_HELD,
+      values: [lane.subscriptionId],
     });
     if (rows.length > 0) await this.wake(sql, [lane]);
     return rows.length;

@@ -149,11 +149,7 @@ export class SubscriptionsService {
       const task = reenable ? await this.outbox.track(tx, tenantId, existing.sid) : undefined;
       const updated = await this.store.patch(txRunner(tx), id, patch);
       if (task) {
-        const now = new Date();
-        await tx.delivery.updateMany({
-          where: { subscriptionId: id, state: 'held' },
-          data: { state: 'pending', nextAttemptAt: now, updatedAt: now },
-        });
+        await this.outbox.releaseHeld(tx, updated);
         await this.outbox.enqueueCurrentState(tx, task, updated, { created: false });
       }
       return updated;

@@ -185,6 +185,14 @@ export class TaskOutbox {
     return queued;
   }
 
+  /** A re-enabled subscription sends what was held for it, in order. */
+  async releaseHeld(tx: Tx, subscription: Subscription): Promise<number> {
+    return this.store.releaseHeld(txRunner(tx), {
+      subscriptionId: subscription.id,
+      host: hostKey(subscription.callbackUrl),
+    });
+  }
+
   /** A canceled subscription sends nothing more: its pending deliveries are canceled. */
   async cancelPending(tx: Tx, subscriptionId: string): Promise<number> {
     return this.store.cancelPending(txRunner(tx), subscriptionId);
