@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
-/** Monotonic time and timers, injectable so specs can move time by hand. */
+/** Time and timers, injectable so specs can move time by hand. */
 export interface Clock {
-  /** Milliseconds on a monotonic scale (only differences mean anything). */
+  /** Milliseconds: on a monotonic scale (`REAL_CLOCK`) or since the epoch (`EPOCH_CLOCK`). */
   now(): number;
   setTimeout(run: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
@@ -19,11 +19,15 @@ export const REAL_CLOCK: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
+/** Wall-clock time, for schedules kept in epoch milliseconds (e.g. from `next_poll_at`). */
+export const EPOCH_CLOCK: Clock = { ...REAL_CLOCK, now: () => Date.now() };
+
 /** A clock that moves only when told to: timers run in `advance`, in time order. */
 export class ManualClock implements Clock {
-  private current = 0;
   private nextId = 1;
   private readonly timers = new Map<number, { at: number; run: () => void }>();
+
+  constructor(private current = 0) {}
 
   now(): number {
     return this.current;
