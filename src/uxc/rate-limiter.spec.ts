@@ -1,4 +1,11 @@
-import { LOOKAHEAD_MS, LocalSlots, RateLimiter, WINDOW_MS, grantSlots } from './rate-limiter';
+import {
+  LATE_SLOT_MS,
+  LOOKAHEAD_MS,
+  LocalSlots,
+  RateLimiter,
+  WINDOW_MS,
+  grantSlots,
+} from './rate-limiter';
 import { ManualClock } from './rate-limiter-clock';
 
 /** Largest number of grants inside any window of `windowMs`. */
@@ -79,6 +86,23 @@ describe('RateLimiter', () => {
     await later.all;
     expect(later.times[0]).toBeGreaterThanOrEqual(3000);
     expect(later.times[0]).toBeLessThan(3000 + LOOKAHEAD_MS);
+  });
+
+  it('gives up a slot reached too late rather than crowding the next one', async () => {
+    const clock = new ManualClock();
+    const shared = new LocalSlots(5, clock);
+    const stalled = new RateLimiter(5, { clock, source: shared });
+    const run = acquireMany(stalled, clock, 'ak', 2);
+    await clock.advance(0);
+    expect(run.times).toEqual([0]);
+    // the second slot (at 205 ms) is due while the event loop is busy for 400 ms
+    clock.stall(400);
+    await clock.advance(0);
+    expect(run.times).toEqual([0]);
+    await clock.advance(1000);
+    await run.all;
+    expect(run.times[1]).toBeGreaterThanOrEqual(400);
+    expect(run.times[1] - 400).toBeLessThanOrEqual(LATE_SLOT_MS + WINDOW_MS / 5);
   });
 
   it('reports grants and waiting callers to its observer', async () => {

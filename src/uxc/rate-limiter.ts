@@ -16,6 +16,13 @@ export const WINDOW_MS = 1025;
  */
 export const LOOKAHEAD_MS = 250;
 
+/**
+ * A slot this process reaches later than this (its event loop was busy) is
+ * given up, not spent: a call that late would crowd into the next process's
+ * slots, and UXC would see more than the rate in that second.
+ */
+export const LATE_SLOT_MS = 100;
+
 /** Milliseconds between two calls of one credential at `rate` per second. */
 export function slotMs(rate: number): number {
   return WINDOW_MS / rate;
@@ -168,6 +175,10 @@ class CredentialQueue {
       return;
     }
     while (this.waiters.length > 0 && this.slots.length > 0 && this.slots[0] <= now) {
+      if (now > this.slots[0] + LATE_SLOT_MS) {
+        this.slots.shift();
+        continue;
+      }
       // slots that reached this process late are not let go at once: each call keeps its spacing
       if (now < this.lastGrantAt + this.spacingMs) {
         this.slots[0] = this.lastGrantAt + this.spacingMs;
