@@ -118,6 +118,8 @@ const RETRY_JITTER_MS = 10;
 
 interface Waiter {
   enqueuedAt: number;
+  /** Had to wait for a later slot (not only for the source's answer): the rate held it back. */
+  heldBack: boolean;
   resolve: (waitedMs: number) => void;
 }
 
@@ -156,7 +158,7 @@ class CredentialQueue {
 
   enqueue(): Promise<number> {
     return new Promise((resolve) => {
-      this.waiters.push({ enqueuedAt: this.clock.now(), resolve });
+      this.waiters.push({ enqueuedAt: this.clock.now(), heldBack: false, resolve });
       this.pump();
     });
   }
@@ -187,7 +189,7 @@ class CredentialQueue {
       this.slots.shift();
       this.lastGrantAt = now;
       const waiter = this.waiters.shift() as Waiter;
-      waiter.resolve(now - waiter.enqueuedAt);
+      waiter.resolve(waiter.heldBack ? now - waiter.enqueuedAt : 0);
     }
     const wanted = this.waiters.length - this.slots.length;
     if (wanted > 0 && !this.asking) {
@@ -219,6 +221,7 @@ class CredentialQueue {
   }
 
   private wakeAt(at: number): void {
+    for (const waiter of this.waiters) waiter.heldBack = true;
     if (this.timer !== undefined && this.timerAt <= at) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = at;
@@ -274,7 +277,11 @@ export class RateLimiter {
     this.observer = options.observer ?? {};
   }
 
-  /** Resolves with the milliseconds waited once a call for `key` may go out. */
+  /**
+   * Resolves once a call for `key` may go out, with the milliseconds it was
+   * held back by the rate (0 when a slot was free at once, however long the
+   * source took to say so).
+   */
   async acquire(key: string): Promise<number> {
     this.forgetIdleQueues();
     this.changeWaiting(+1);

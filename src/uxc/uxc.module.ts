@@ -17,19 +17,20 @@ import { UxcMetrics } from './uxc.metrics';
     },
     {
       provide: UxcClient,
-      inject: [ConfigService, UxcEndpoint, UxcMetrics, DatabasePool],
+      inject: [ConfigService, UxcEndpoint, UxcMetrics, { token: DatabasePool, optional: true }],
       useFactory: (
         config: ConfigService,
         endpoint: UxcEndpoint,
         metrics: UxcMetrics,
-        database: DatabasePool,
+        database: DatabasePool | undefined,
       ) =>
         new UxcClient({
           baseUrl: endpoint.baseUrl,
           timeoutMs: config.env.uxcTimeoutMs,
           rateLimit: config.env.uxcRateLimit,
           // UXC_RATE_LIMIT holds per credential across every process on the database
-          rateSlots: new RateBucketStore(database.pool, config.env.uxcRateLimit),
+          // (a module compiled without one, in specs, limits this process alone)
+          rateSlots: database && new RateBucketStore(database.pool, config.env.uxcRateLimit),
           metrics,
           logger: new Logger(UxcClient.name),
         }),
