@@ -1,4 +1,8 @@
 import request from 'supertest';
+import { createTestApp, TestApp } from './support/app';
+import { createTestDatabase } from './support/database';
+import { appendTaskEvent, createSubscription } from './support/factories';
+import { WebhookReceiver } from './support/receiver';
 import { TenantFixture, bearer, createTenant } from './support/factories';
 import { PollerWorld, running, startPollerWorld } from './support/poller-harness';
 import { waitFor } from './support/wait';
@@ -131,4 +135,84 @@ describe('operational log lines', () => {
     ]);
     expectNoSecret(world, [world.tenant]);
   }, 30_000);
+
+  describe('webhook deliveries', () => {
+    let relay: TestApp;
+    let receiver: WebhookReceiver;
+    afterEach(async () => {
+      await receiver?.close();
+      await relay?.close();
+    });
+
+    const dispatcherLines = (): LogLine[] =>
+      relay.logs.lines
+        .map((line) => JSON.parse(line) as LogLine)
+        .filter((line) => line.context === 'DispatcherService');
+
+    it('a failed attempt says what failed and when it is tried again; the last one says it failed for good', async () => {
+      relay = await createTestApp(await createTestDatabase(), {
+        DISPATCHER_ENABLED: 'true',
+        WEBHOOK_RETRY_SCHEDULE: '200ms',
+      });
+      const tenant = await createTenant(relay);
+      receiver = await WebhookReceiver.start({ answer: { status: 503 } });
+      const sub = await createSubscription(relay, tenant.tenant, {
+        sid: 'BT|log-retry',
+        callbackUrl: receiver.url('/down'),
+      });
+      await appendTaskEvent(relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+      const lines = await waitFor('two attempt lines', () => {
+        const found = dispatcherLines().filter((line) => line.subscriptionId === sub.id);
+        return found.length >= 2 && found;
+      });
+      const [retry, final] = lines;
+      expect(retry).toEqual(
+        expect.objectContaining({
+          level: 'warn',
+          attempt: 1,
+          statusCode: 503,
+          nextAttemptAt: expect.any(String),
+          msg: expect.stringMatching(
+            /^webhook attempt 1 failed: delivery msg_\w+ .*HTTP 503; next attempt at /,
+          ),
+        }),
+      );
+      expect(final).toEqual(
+        expect.objectContaining({
+          level: 'warn',
+          attempt: 2,
+          deliveryId: retry.deliveryId,
+          msg: expect.stringContaining('failed for good after 2 attempts'),
+        }),
+      );
+      const text = relay.logs.text;
+      for (const secret of [tenant.uxcSk, tenant.apiKey, tenant.webhookSecret]) {
+        expect(text).not.toContain(secret);
+      }
+    });
+
+    it('a 410 says the subscription is disabled', async () => {
+      relay = await createTestApp(await createTestDatabase(), { DISPATCHER_ENABLED: 'true' });
+      const tenant = await createTenant(relay);
+      receiver = await WebhookReceiver.start({ answer: { status: 410 } });
+      const sub = await createSubscription(relay, tenant.tenant, {
+        sid: 'BT|log-gone',
+        callbackUrl: receiver.url('/gone'),
+      });
+      await appendTaskEvent(relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+      const [line] = await waitFor('the disabled line', () => {
+        const found = dispatcherLines().filter((l) => l.subscriptionId === sub.id);
+        return found.length > 0 && found;
+      });
+      expect(line).toEqual(
+        expect.objectContaining({
+          level: 'warn',
+          statusCode: 410,
+          msg: expect.stringContaining(
+            `subscription ${sub.id} disabled: its endpoint answered 410 Gone`,
+          ),
+        }),
+      );
+    });
+  });
 });

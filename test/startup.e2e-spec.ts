@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_ENCRYPTION_KEY } from './support/app';
 import { createTestDatabase } from './support/database';
+import { freePort } from '../src/database/embedded-postgres';
 import { spawnRelay, waitForOk } from './support/relay-process';
+import { waitFor } from './support/wait';
 
 const SID = 'BT|restart-1';
 const LOCAL = (dataDir: string) => ({
@@ -80,6 +82,28 @@ describe('starting the relay as a process', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('with PORT taken while it starts, stops the embedded PostgreSQL it started before exiting', async () => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'uxc-relay-port-'));
+    const taken = createServer();
+    try {
+      const relay = await spawnRelay({ DATA_DIR: dataDir, PORT: String(port) });
+      // the port was free when it checked; it is taken while PostgreSQL starts
+      await waitFor('the embedded PostgreSQL start', () =>
+        relay.output().includes('starting embedded PostgreSQL'),
+      );
+      await new Promise<void>((done) => taken.listen(port, () => done()));
+      expect(await relay.exited).toBe(1);
+      expect(relay.output()).toContain(`PORT ${port} is already in use by another process`);
+      expect(relay.output()).toContain('Embedded PostgreSQL stopped');
+      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+      expect(relay.output()).not.toContain('curl');
+    } finally {
+      taken.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('with UXC_SIMULATOR=true, serves on DATABASE_URL against the simulator and says so', async () => {
     const relay = await spawnRelay({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -317,6 +317,7 @@ describe('the default tenant', () => {
     } finally {
       process.stdout.write = write;
       await relay.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

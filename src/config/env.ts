@@ -153,7 +153,9 @@ export interface ParseOptions {
 }
 
 export function parseEnv(source: Source, options: ParseOptions = {}): Env {
-  return read(source, options).env;
+  const { env, reader } = read(source, options);
+  if (reader.problems.length > 0) throw new EnvError(reader.problems);
+  return env;
 }
 
 function read(source: Source, options: ParseOptions): { env: Env; reader: Reader } {
@@ -253,13 +255,12 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     );
   }
 
-  if (r.problems.length > 0) throw new EnvError(r.problems);
   return { env, reader: r };
 }
 
 const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API)_/;
 
-/** Every variable the relay reads. */
+/** Every variable the relay reads (whatever an empty environment lacks). */
 export function knownVariableNames(): ReadonlySet<string> {
   return read({}, {}).reader.names;
 }

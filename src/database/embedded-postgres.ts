@@ -86,7 +86,12 @@ function binaries(identity: Identity): { initdb: string; postgres: string } {
     } catch (error) {
       rmSync(building, { recursive: true, force: true });
       // another process staging the same version at the same moment won the rename
-      if (!existsSync(join(staged, '.complete'))) throw error;
+      if (!existsSync(join(staged, '.complete'))) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw new Error(
+          `the postgres user cannot reach the PostgreSQL binaries in ${native.dir}, and copying them to ${STAGED_BINARIES_ROOT} failed (${code}): set DATABASE_URL, or run the relay as a user other than root`,
+        );
+      }
     }
   }
   if (!canRun(at(staged).postgres, identity)) {
@@ -289,7 +294,11 @@ async function startCluster(
   const asOtherUser = 'uid' in identity;
   // the server's user owns its cluster; the folders above it keep their modes
   if (asOtherUser) chownSync(clusterDir, identity.uid, identity.gid);
-  const clusterFd = asOtherUser ? openSync(clusterDir, constants.O_RDONLY) : undefined;
+  // where /proc is missing the server gets the path itself, which works when its folders are open
+  const clusterFd =
+    asOtherUser && existsSync('/proc/self/fd')
+      ? openSync(clusterDir, constants.O_RDONLY)
+      : undefined;
   const cluster: ClusterPath =
     clusterFd === undefined
       ? { path: clusterDir, fds: [] }
@@ -310,12 +319,12 @@ async function startCluster(
             `--pgdata=${cluster.path}`,
             '--auth=scram-sha-256',
             '--username=postgres',
-            `--pwfile=${asOtherUser ? PWFILE_FD_PATH : pwfile}`,
+            `--pwfile=${clusterFd !== undefined ? PWFILE_FD_PATH : pwfile}`,
             '--encoding=UTF8',
             '--locale=C',
           ],
           identity,
-          asOtherUser ? [...cluster.fds, pwFd] : [],
+          clusterFd !== undefined ? [...cluster.fds, pwFd] : [],
         );
       } finally {
         closeSync(pwFd);

@@ -13,12 +13,20 @@ describe('hostSignal', () => {
 });
 
 describe('AdaptiveLimit', () => {
-  it('grows by about one per round of fast answers while every slot is used, up to the max', () => {
+  it('doubles each round of fast answers while every slot is used, up to the max', () => {
     const limit = new AdaptiveLimit(8, 64);
-    for (let i = 0; i < 8; i++) limit.record(limit.start(), 'fast', 7);
-    expect(limit.limit).toBe(9);
-    for (let i = 0; i < 10_000; i++) limit.record(limit.start(), 'fast', limit.limit - 1);
+    for (let i = 0; i < 8; i++) limit.record(limit.start(), 'fast', limit.limit - 1);
+    expect(limit.limit).toBe(16);
+    for (let i = 0; i < 1000; i++) limit.record(limit.start(), 'fast', limit.limit - 1);
     expect(limit.limit).toBe(64);
+  });
+
+  it('after the first overload, grows by about one per round', () => {
+    const limit = new AdaptiveLimit(32, 64);
+    limit.record(limit.start(), 'overloaded', 31);
+    expect(limit.limit).toBe(16);
+    for (let i = 0; i < 16; i++) limit.record(limit.start(), 'fast', limit.limit - 1);
+    expect(limit.limit).toBe(17);
   });
 
   it('does not grow while the host has spare slots', () => {

@@ -22,16 +22,19 @@ export function hostSignal(result: {
 }
 
 /**
- * How many requests may be in flight to one host: additive increase while it
- * answers fast and every slot is in use, halving when it signals overload,
- * at most once per round of requests (answers to requests sent before the
- * last cut do not cut again). Starts at `initial`, stays within 1..`max`.
+ * How many requests may be in flight to one host, as TCP sizes its window:
+ * while the host answers fast and every slot is in use, the limit doubles each
+ * round (slow start) until the host first signals overload, and grows by one
+ * a round after that; overload halves it, at most once per round of requests
+ * (answers to requests sent before the last cut do not cut again). Starts at
+ * `initial`, stays within 1..`max`.
  */
 export class AdaptiveLimit {
   private value: number;
   /** Requests started before this count were sent under the old limit. */
   private cutAt = 0;
   private started = 0;
+  private slowStart = true;
 
   constructor(
     initial: number,
@@ -52,11 +55,14 @@ export class AdaptiveLimit {
   record(ticket: number, signal: HostSignal, inFlightAtStart: number): void {
     if (signal === 'fast') {
       // grow only when the limit is what holds the host back
-      if (inFlightAtStart + 1 >= this.limit)
-        this.value = Math.min(this.max, this.value + 1 / this.limit);
+      if (inFlightAtStart + 1 >= this.limit) {
+        const step = this.slowStart ? 1 : 1 / this.limit;
+        this.value = Math.min(this.max, this.value + step);
+      }
     } else if (signal === 'overloaded' && ticket > this.cutAt) {
       this.value = Math.max(1, this.value / 2);
       this.cutAt = this.started;
+      this.slowStart = false;
     }
   }
 }

@@ -409,36 +409,53 @@ export class DispatcherService implements OnModuleDestroy {
     this.record(completion);
   }
 
-  /** One line for every attempt a person may have to act on. */
+  /** One line for every attempt a person may have to act on, with its ids as fields. */
   private describe(head: LaneHead, completion: Completion, result: SendResult): void {
-    const what = result.statusCode !== null ? `HTTP ${result.statusCode}` : (result.error ?? '');
+    const answer = result.statusCode !== null ? `HTTP ${result.statusCode}` : (result.error ?? '');
     const attempt = head.attempts + 1;
     const ids = `delivery ${head.id} (subscription ${head.subscriptionId}, ${head.eventType} #${head.sequence})`;
+    const fields = {
+      deliveryId: head.id,
+      subscriptionId: head.subscriptionId,
+      eventType: head.eventType,
+      sequence: head.sequence,
+      attempt,
+      statusCode: result.statusCode,
+      error: result.error,
+    };
     switch (completion.outcome) {
       case 'retry':
-      case 'detach':
-        this.logger.warn(
-          `webhook attempt ${attempt} failed: ${ids}: ${what}; next attempt at ${completion.nextAttemptAt?.toISOString()}` +
-            (completion.outcome === 'detach'
-              ? '; later events of the subscription go ahead of it (WEBHOOK_ORDER_HOLD)'
-              : ''),
-        );
+      case 'detach': {
+        const next = completion.nextAttemptAt?.toISOString();
+        const overtaken =
+          completion.outcome === 'detach'
+            ? '; later events of the subscription now go ahead of it (WEBHOOK_ORDER_HOLD)'
+            : '';
+        this.logger.warn({
+          msg: `webhook attempt ${attempt} failed: ${ids}: ${answer}; next attempt at ${next}${overtaken}`,
+          ...fields,
+          nextAttemptAt: next,
+        });
         break;
+      }
       case 'failed':
-        this.logger.warn(
-          `webhook delivery failed for good after ${attempt} attempts: ${ids}: ${what}; POST /v1/deliveries/${head.id}/redeliver sends it again`,
-        );
+        this.logger.warn({
+          msg: `webhook delivery failed for good after ${attempt} attempts: ${ids}: ${answer}; POST /v1/deliveries/${head.id}/redeliver sends it again`,
+          ...fields,
+        });
         break;
       case 'gone':
-        this.logger.warn(
-          `subscription ${head.subscriptionId} disabled: its endpoint answered 410 Gone to ${ids}`,
-        );
+        this.logger.warn({
+          msg: `subscription ${head.subscriptionId} disabled: its endpoint answered 410 Gone to ${ids}`,
+          ...fields,
+        });
         break;
       case 'superseded':
         if (result.statusCode === null || result.statusCode >= 300) {
-          this.logger.warn(
-            `webhook attempt ${attempt} failed: ${ids}: ${what}; superseded by a newer event`,
-          );
+          this.logger.warn({
+            msg: `webhook attempt ${attempt} failed: ${ids}: ${answer}; superseded by a newer event`,
+            ...fields,
+          });
         }
         break;
     }

@@ -331,10 +331,11 @@ export class SubscriptionsService {
     }
     for (const write of ordered) {
       const row = written.get(write.index);
-      if (!row) continue;
-      await this.outbox.enqueueCurrentState(tx, taskOf(write.registration), row, {
-        created: !write.existing,
-      });
+      const task = taskOf(write.registration);
+      // a task without history has no current state to send: the common case
+      // of a new sid, and one statement less per registration
+      if (!row || task.sequence === 0) continue;
+      await this.outbox.enqueueCurrentState(tx, task, row, { created: !write.existing });
     }
     return written;
   }
