@@ -324,8 +324,10 @@ const RELEASE = `
   UPDATE delivery_lanes SET locked_by = NULL, due_at = now()
   WHERE id = ANY ($1::text[]) AND locked_by = $2`;
 
-// One index probe per distinct host, in host order (a skip scan), so finding
-// the hosts with work costs the number of hosts, not the number of lanes.
+// One index probe per distinct host, in host order (a skip scan), and two for
+// its earliest due time (fresh and retrying heads are two ranges of the
+// index), so finding the hosts with work costs the number of hosts, not the
+// number of lanes.
 const HOSTS = `
   WITH RECURSIVE h AS (
     (SELECT host FROM delivery_lanes ORDER BY host LIMIT 1)
@@ -333,7 +335,10 @@ const HOSTS = `
     SELECT (SELECT l.host FROM delivery_lanes l WHERE l.host > h.host ORDER BY l.host LIMIT 1)
     FROM h WHERE h.host IS NOT NULL
   )
-  SELECT h.host, (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host) AS next_due
+  SELECT h.host, least(
+      (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host AND NOT l.retrying),
+      (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host AND l.retrying)
+    ) AS next_due
   FROM h WHERE h.host IS NOT NULL
   LIMIT $1`;
 
