@@ -19,13 +19,16 @@ async function dbMigrate(databaseUrl: string): Promise<string> {
 
 const TABLES = [
   'api_keys',
+  'api_throttle_counters',
   'deliveries',
   'delivery_attempts',
   'delivery_lanes',
+  'poller_heartbeats',
   'subscriptions',
   'task_events',
   'tasks',
   'tenants',
+  'uxc_rate_buckets',
 ];
 
 async function tablesOf(url: string): Promise<string[]> {

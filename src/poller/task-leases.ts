@@ -28,10 +28,16 @@ export interface ClaimedTask {
 }
 
 /**
+ * A poller whose heartbeat (its last claim) is older than this is not counted
+ * when the due tasks are shared out. A poller ticks at least every 250 ms.
+ */
+export const POLLER_LIVENESS_MS = 5000;
+
+/**
  * Leases on `tasks` rows, so any number of pollers on one database share the
  * due tasks and none polls a task another is polling. A lease is
  * `locked_by` + `locked_until`; one that expired (its poller died) is taken
- * over at the next claim.
+ * over at the next claim. Also the one writer of `poller_heartbeats`.
  */
 export class TaskLeases {
   constructor(
@@ -40,17 +46,40 @@ export class TaskLeases {
     readonly leaseMs: number,
   ) {}
 
-  /** Claims up to `limit` due tasks, the longest overdue first, in one statement. */
+  /**
+   * Claims this poller's share of the due tasks, the longest overdue first, in
+   * one statement: at most `limit`, and at most the due tasks divided by the
+   * live pollers (rounded up), so the poller that ticks first does not take
+   * everything while the others idle. The claim also beats this poller's
+   * heartbeat, which is how the others count it. Counting the due tasks stops
+   * at `limit` × pollers, so the claim's cost stays bounded however many are due.
+   */
   async claim(limit: number): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
     return this.prisma.$queryRaw<ClaimedTask[]>`
-      WITH next AS (
+      WITH beat AS (
+        INSERT INTO poller_heartbeats (owner, seen_at) VALUES (${this.owner}, now())
+        ON CONFLICT (owner) DO UPDATE SET seen_at = EXCLUDED.seen_at
+      ), pollers AS (
+        -- this poller counts once whether or not its row existed before this statement
+        SELECT count(*) + 1 AS n FROM poller_heartbeats
+        WHERE seen_at > now() - ${POLLER_LIVENESS_MS} * interval '1 millisecond'
+          AND owner <> ${this.owner}
+      ), due AS (
+        SELECT count(*) AS n FROM (
+          SELECT 1 FROM tasks
+          WHERE tracking = 'active'
+            AND next_poll_at <= now()
+            AND (locked_until IS NULL OR locked_until < now())
+          LIMIT ${limit} * (SELECT n FROM pollers)
+        ) d
+      ), next AS (
         SELECT id FROM tasks
         WHERE tracking = 'active'
           AND next_poll_at <= now()
           AND (locked_until IS NULL OR locked_until < now())
         ORDER BY next_poll_at
-        LIMIT ${limit}
+        LIMIT least(${limit}, ceil((SELECT n FROM due)::float8 / (SELECT n FROM pollers))::int)
         FOR UPDATE SKIP LOCKED
       )
       UPDATE tasks t
@@ -126,6 +155,10 @@ export class TaskLeases {
 
   /** Gives back every task this poller still holds (at shutdown). */
   async releaseAll(): Promise<number> {
+    // the others share the due tasks without this poller from their next claim
+    await this.prisma.$executeRaw`
+      DELETE FROM poller_heartbeats
+      WHERE owner = ${this.owner} OR seen_at < now() - interval '1 day'`;
     return this.prisma.$executeRaw`
       UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE locked_by = ${this.owner}`;
   }

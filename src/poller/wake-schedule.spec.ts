@@ -1,38 +1,51 @@
+import { ManualClock } from '../uxc/rate-limiter-clock';
 import { WakeSchedule } from './wake-schedule';
 
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+const EPOCH = 1_764_000_000_000;
 
 describe('WakeSchedule', () => {
   it('wakes once per due time, earliest first, whatever order they were added in', async () => {
+    const clock = new ManualClock(EPOCH);
     const wakes: number[] = [];
-    const started = Date.now();
-    const schedule = new WakeSchedule(() => wakes.push(Date.now() - started));
-    schedule.add(started + 120);
-    schedule.add(started + 40);
-    schedule.add(started + 80);
-    schedule.add(started + 81); // same 10 ms bucket as +80 (rounded up to it or the next)
-    // timers may fire late on a loaded machine, never early
-    for (let waited = 0; schedule.pending > 0 && waited < 3000; waited += 20) await sleep(20);
+    const schedule = new WakeSchedule(() => wakes.push(clock.now() - EPOCH), 10, clock);
+    schedule.add(EPOCH + 120);
+    schedule.add(EPOCH + 40);
+    schedule.add(EPOCH + 80);
+    schedule.add(EPOCH + 81); // rounded up to the +90 bucket
+    expect(schedule.pending).toBe(4);
+    await clock.advance(39);
+    expect(wakes).toEqual([]);
+    await clock.advance(200);
+    // one millisecond after each bucket, so the task is due when it is claimed
+    expect(wakes).toEqual([41, 81, 91, 121]);
     expect(schedule.pending).toBe(0);
-    expect(wakes.length).toBeGreaterThanOrEqual(3);
-    expect(wakes.length).toBeLessThanOrEqual(4);
-    expect(wakes[0]).toBeGreaterThanOrEqual(40);
-    expect(wakes[1]).toBeGreaterThanOrEqual(80);
-    expect(wakes[wakes.length - 1]).toBeGreaterThanOrEqual(120);
-    expect([...wakes].sort((a, b) => a - b)).toEqual(wakes);
     schedule.stop();
   });
 
-  it('wakes at once for a time already past, and never after stop', async () => {
+  it('shares one wake-up between times in one bucket', async () => {
+    const clock = new ManualClock(EPOCH);
     let wakes = 0;
-    const schedule = new WakeSchedule(() => wakes++);
-    schedule.add(Date.now() - 1000);
-    await sleep(20);
+    const schedule = new WakeSchedule(() => wakes++, 10, clock);
+    schedule.add(EPOCH + 51);
+    schedule.add(EPOCH + 55);
+    schedule.add(EPOCH + 60);
+    expect(schedule.pending).toBe(1);
+    await clock.advance(100);
     expect(wakes).toBe(1);
-    schedule.add(Date.now() + 30);
+  });
+
+  it('wakes at once for a time already past, and never after stop', async () => {
+    const clock = new ManualClock(EPOCH);
+    let wakes = 0;
+    const schedule = new WakeSchedule(() => wakes++, 10, clock);
+    schedule.add(EPOCH - 1000);
+    await clock.advance(1);
+    expect(wakes).toBe(1);
+    schedule.add(EPOCH + 30);
     schedule.stop();
-    schedule.add(Date.now() + 10);
-    await sleep(60);
+    schedule.add(EPOCH + 10);
+    expect(schedule.pending).toBe(0);
+    await clock.advance(1000);
     expect(wakes).toBe(1);
   });
 });

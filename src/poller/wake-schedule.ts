@@ -1,3 +1,5 @@
+import { Clock, EPOCH_CLOCK } from '../uxc/rate-limiter-clock';
+
 /**
  * Wake-ups at the times tasks this process has just scheduled fall due, so a
  * task is claimed when due rather than at the next regular tick after it.
@@ -6,13 +8,14 @@
  */
 export class WakeSchedule {
   private readonly due = new Set<number>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
   private stopped = false;
 
   constructor(
     private readonly onWake: () => void,
     private readonly bucketMs = 10,
+    private readonly clock: Clock = EPOCH_CLOCK,
   ) {}
 
   /** Wake at `atMs` (epoch milliseconds), or within `bucketMs` after it. */
@@ -28,7 +31,7 @@ export class WakeSchedule {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.due.clear();
   }
@@ -36,18 +39,19 @@ export class WakeSchedule {
   private arm(): void {
     let next = Number.POSITIVE_INFINITY;
     for (const at of this.due) if (at < next) next = at;
-    if (next === Number.POSITIVE_INFINITY || (this.timer && this.timerAt <= next)) return;
-    clearTimeout(this.timer);
+    if (next === Number.POSITIVE_INFINITY || (this.timer !== undefined && this.timerAt <= next)) {
+      return;
+    }
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - Date.now()) + 1);
-    // a pending wake-up never keeps a process alive
-    this.timer.unref();
+    // the real clocks' timers never keep a process alive
+    this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, next - this.clock.now()) + 1);
   }
 
   private fire(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const at of this.due) if (at <= now) this.due.delete(at);
     this.onWake();
     this.arm();

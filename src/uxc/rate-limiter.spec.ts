@@ -1,5 +1,12 @@
-import { performance } from 'node:perf_hooks';
-import { RateLimiter } from './rate-limiter';
+import {
+  LATE_SLOT_MS,
+  LOOKAHEAD_MS,
+  LocalSlots,
+  RateLimiter,
+  WINDOW_MS,
+  grantSlots,
+} from './rate-limiter';
+import { ManualClock } from './rate-limiter-clock';
 
 /** Largest number of grants inside any window of `windowMs`. */
 function busiestWindow(times: number[], windowMs: number): number {
@@ -12,54 +19,154 @@ function busiestWindow(times: number[], windowMs: number): number {
   return best;
 }
 
+/** Starts `n` acquires of `key` and records the clock time each is granted at. */
+function acquireMany(limiter: RateLimiter, clock: ManualClock, key: string, n: number) {
+  const times: number[] = [];
+  const all = Promise.all(
+    Array.from({ length: n }, () => limiter.acquire(key).then(() => times.push(clock.now()))),
+  );
+  return { times, all };
+}
+
 describe('RateLimiter', () => {
-  it('lets a burst of `rate` through at once, then never more than `rate` per second', async () => {
-    const limiter = new RateLimiter(10);
-    const started = performance.now();
-    const grants: number[] = [];
-    await Promise.all(
-      Array.from({ length: 25 }, () =>
-        limiter.acquire('ak-1').then(() => grants.push(performance.now() - started)),
-      ),
-    );
-    expect(grants.filter((t) => t < 50)).toHaveLength(10);
-    // grants are seen when their promise settles, which a loaded machine may
-    // delay by tens of ms: the window stays short of a second by that much. A
-    // refilling bucket would still let about 20 through here.
-    expect(busiestWindow(grants, 900)).toBeLessThanOrEqual(10);
-    // 25 calls at 10/s: the third batch cannot start before 2 s
-    expect(Math.max(...grants)).toBeGreaterThanOrEqual(2040);
+  it('spaces a key calls WINDOW_MS / rate apart, so no second holds more than `rate`', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(10, { clock });
+    const { times, all } = acquireMany(limiter, clock, 'ak-1', 25);
+    await clock.advance(5000);
+    await all;
+    expect(times).toHaveLength(25);
+    expect(times[0]).toBe(0);
+    expect(busiestWindow(times, 1000)).toBe(10);
+    const spacing = times.slice(1).map((t, i) => t - times[i]);
+    expect(Math.min(...spacing)).toBeGreaterThanOrEqual(WINDOW_MS / 10 - 1);
+    expect(Math.max(...times)).toBeGreaterThanOrEqual((24 * WINDOW_MS) / 10 - 1);
     expect(limiter.waiting).toBe(0);
   });
 
-  it('keeps a bucket per key, so one key waiting does not hold up another', async () => {
-    const limiter = new RateLimiter(5);
-    const busy = Array.from({ length: 10 }, () => limiter.acquire('busy'));
-    const started = performance.now();
-    const quiet = await Promise.all(Array.from({ length: 5 }, () => limiter.acquire('quiet')));
-    expect(quiet).toEqual([0, 0, 0, 0, 0]);
-    // the busy key's last grants are a second away; the quiet key's are immediate
-    expect(performance.now() - started).toBeLessThan(800);
-    const waits = await Promise.all(busy);
-    expect(waits.filter((ms) => ms > 0)).toHaveLength(5);
-    expect(Math.min(...waits.filter((ms) => ms > 0))).toBeGreaterThanOrEqual(1000);
+  it('holds the rate for several limiters drawing on one source, as processes share the database', async () => {
+    const clock = new ManualClock();
+    const shared = new LocalSlots(5, clock);
+    const limiters = [1, 2, 3].map(() => new RateLimiter(5, { clock, source: shared }));
+    const runs = limiters.map((limiter) => acquireMany(limiter, clock, 'ak', 10));
+    await clock.advance(8000);
+    await Promise.all(runs.map((run) => run.all));
+    const all = runs.flatMap((run) => run.times);
+    expect(all).toHaveLength(30);
+    expect(busiestWindow(all, 1000)).toBeLessThanOrEqual(5);
+    // each took part: nobody is starved while another drains its queue
+    for (const run of runs) expect(Math.min(...run.times)).toBeLessThan(2 * WINDOW_MS);
+  });
+
+  it('keeps a queue per key, so one key waiting does not hold up another', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(5, { clock });
+    const busy = acquireMany(limiter, clock, 'busy', 10);
+    const quiet = acquireMany(limiter, clock, 'quiet', 2);
+    await clock.advance(WINDOW_MS / 5);
+    await quiet.all;
+    expect(quiet.times).toEqual([0, WINDOW_MS / 5]);
+    expect(busy.times).toHaveLength(2);
+    await clock.advance(3000);
+    await busy.all;
+    expect(Math.max(...busy.times)).toBeCloseTo((9 * WINDOW_MS) / 5, 0);
+  });
+
+  it('lets no call of a paused key go out until the pause ends, then carries on', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(5, { clock });
+    const first = acquireMany(limiter, clock, 'ak', 1);
+    await clock.advance(0);
+    await first.all;
+    await limiter.pause('ak', 3000);
+    const later = acquireMany(limiter, clock, 'ak', 3);
+    await clock.advance(2999);
+    expect(later.times).toEqual([]);
+    await clock.advance(2000);
+    await later.all;
+    expect(later.times[0]).toBeGreaterThanOrEqual(3000);
+    expect(later.times[0]).toBeLessThan(3000 + LOOKAHEAD_MS);
+  });
+
+  it('gives up a slot reached too late rather than crowding the next one', async () => {
+    const clock = new ManualClock();
+    const shared = new LocalSlots(5, clock);
+    const stalled = new RateLimiter(5, { clock, source: shared });
+    const run = acquireMany(stalled, clock, 'ak', 2);
+    await clock.advance(0);
+    expect(run.times).toEqual([0]);
+    // the second slot (at 205 ms) is due while the event loop is busy for 400 ms
+    clock.stall(400);
+    await clock.advance(0);
+    expect(run.times).toEqual([0]);
+    await clock.advance(1000);
+    await run.all;
+    expect(run.times[1]).toBeGreaterThanOrEqual(400);
+    expect(run.times[1] - 400).toBeLessThanOrEqual(LATE_SLOT_MS + WINDOW_MS / 5);
   });
 
   it('reports grants and waiting callers to its observer', async () => {
+    const clock = new ManualClock();
     const granted: number[] = [];
     const waiting: number[] = [];
     const limiter = new RateLimiter(2, {
-      granted: (ms) => granted.push(ms),
-      waitingChanged: (n) => waiting.push(n),
+      clock,
+      observer: { granted: (ms) => granted.push(ms), waitingChanged: (n) => waiting.push(n) },
     });
-    await Promise.all([limiter.acquire('k'), limiter.acquire('k'), limiter.acquire('k')]);
-    expect(granted).toHaveLength(3);
-    expect(granted.filter((ms) => ms === 0)).toHaveLength(2);
-    expect(waiting).toEqual([1, 0]);
+    const run = Promise.all([limiter.acquire('k'), limiter.acquire('k'), limiter.acquire('k')]);
+    await clock.advance(2000);
+    await run;
+    // timers run on whole milliseconds, never before the slot
+    expect(granted).toEqual([0, Math.ceil(WINDOW_MS / 2), Math.ceil(WINDOW_MS / 2) * 2]);
+    expect(waiting).toEqual([1, 2, 3, 2, 1, 0]);
+  });
+
+  it('keeps asking a source that failed, letting nobody through meanwhile', async () => {
+    const clock = new ManualClock();
+    let failures = 1;
+    const local = new LocalSlots(5, clock);
+    const errors: unknown[] = [];
+    const limiter = new RateLimiter(5, {
+      clock,
+      source: {
+        take: (key, want) =>
+          failures-- > 0 ? Promise.reject(new Error('database gone')) : local.take(key, want),
+        pause: (key, ms) => local.pause(key, ms),
+      },
+      observer: { sourceFailed: (error) => errors.push(error) },
+    });
+    const run = acquireMany(limiter, clock, 'k', 1);
+    await clock.advance(100);
+    expect(run.times).toEqual([]);
+    await clock.advance(1000);
+    await run.all;
+    expect(errors).toHaveLength(1);
+    expect(run.times[0]).toBeGreaterThanOrEqual(500);
   });
 
   it('refuses a rate that is not a positive whole number', () => {
     expect(() => new RateLimiter(0)).toThrow(/whole number/);
     expect(() => new RateLimiter(1.5)).toThrow(/whole number/);
+  });
+});
+
+describe('grantSlots', () => {
+  const spacing = WINDOW_MS / 20;
+
+  it('hands out the slots due within the lookahead, no more than wanted', () => {
+    const { grant, nextSlotAt } = grantSlots({ nextSlotAt: 0, pausedUntil: 0 }, 1000, 100, spacing);
+    expect(grant.slotsInMs).toHaveLength(Math.floor(LOOKAHEAD_MS / spacing) + 1);
+    expect(grant.slotsInMs[0]).toBe(0);
+    expect(nextSlotAt).toBeCloseTo(1000 + grant.slotsInMs.length * spacing);
+    const few = grantSlots({ nextSlotAt: 0, pausedUntil: 0 }, 1000, 2, spacing);
+    expect(few.grant.slotsInMs).toEqual([0, spacing]);
+  });
+
+  it('says when to ask again while the next slot or a pause is beyond the lookahead', () => {
+    const later = grantSlots({ nextSlotAt: 2000, pausedUntil: 0 }, 1000, 1, spacing);
+    expect(later.grant).toEqual({ slotsInMs: [], retryInMs: 1000 - LOOKAHEAD_MS });
+    expect(later.nextSlotAt).toBe(2000);
+    const paused = grantSlots({ nextSlotAt: 0, pausedUntil: 4000 }, 1000, 1, spacing);
+    expect(paused.grant.retryInMs).toBe(3000 - LOOKAHEAD_MS);
   });
 });

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import axios, { AxiosInstance, AxiosResponse } from 'axios';
 import { OnApplicationShutdown } from '@nestjs/common';
 import { parseRetryAfter } from '../common/retry-after';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, SlotSource } from './rate-limiter';
 import { UxcCredential, UxcOutcome, UxcTransportError, describeUxcOutcome } from './uxc-outcome';
 import { UXC_OK, UXC_TASK_GET_PATH } from './uxc-response';
 import { validateEnvelope, validateTaskData } from './uxc-response.validator';
@@ -22,6 +22,8 @@ export interface UxcClientOptions {
   timeoutMs: number;
   /** Requests per second per credential (`UXC_RATE_LIMIT`). */
   rateLimit: number;
+  /** Where the credentials' budgets are kept; by default in this process only. */
+  rateSlots?: SlotSource;
   metrics?: UxcMetrics;
   logger?: UxcClientLogger;
   /** An answer is ~13 KB; anything this large is not a task answer. */
@@ -31,6 +33,8 @@ export interface UxcClientOptions {
 // UXC may ask for a pause as long as a day, never for a negative one
 const RETRY_AFTER_CLAMP = { minMs: 0, maxMs: 24 * 3600 * 1000 };
 const MAX_ERRMSG_CHARS = 1000;
+// a 429 without Retry-After still means "slow down": hold the credential this long
+const DEFAULT_SLOW_DOWN_MS = 1000;
 // RFC 6265 cookie-octet: anything else would break the Cookie header
 const COOKIE_SAFE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 
@@ -51,7 +55,12 @@ export class UxcClient implements OnApplicationShutdown {
     // the host alone goes into messages: a base URL may carry user:password
     this.host = base.host;
     this.limiter = new RateLimiter(options.rateLimit, {
-      waitingChanged: (waiting) => options.metrics?.rateLimitWaiting.set(waiting),
+      source: options.rateSlots,
+      observer: {
+        waitingChanged: (waiting) => options.metrics?.rateLimitWaiting.set(waiting),
+        sourceFailed: (error) =>
+          options.logger?.debug(`UXC rate budget unavailable, asking again: ${String(error)}`),
+      },
     });
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
@@ -83,6 +92,15 @@ export class UxcClient implements OnApplicationShutdown {
     this.options.metrics?.recordWait(waitedMs);
     const outcome = scrub(await this.send(credential, sid), credential.sk);
     this.options.metrics?.recordOutcome(outcome);
+    const pauseMs = slowDownMs(outcome);
+    if (pauseMs !== null) {
+      // the whole credential waits, in every process, not only this task
+      await this.limiter
+        .pause(credential.ak, pauseMs)
+        .catch((error: unknown) =>
+          this.options.logger?.debug(`recording UXC's pause failed: ${String(error)}`),
+        );
+    }
     if (outcome.kind !== 'ok') {
       // debug, not warn: an outage would otherwise log once per due task; metrics and task history carry it
       this.options.logger?.debug(
@@ -213,6 +231,17 @@ export class UxcClient implements OnApplicationShutdown {
       durationMs,
     };
   }
+}
+
+/**
+ * How long UXC asked this credential to hold off, when it did: HTTP 429, or
+ * 503 with Retry-After. Other failures are the task's business (its backoff).
+ */
+export function slowDownMs(outcome: UxcOutcome): number | null {
+  if (outcome.kind !== 'transport-error' || outcome.reason !== 'http-status') return null;
+  if (outcome.httpStatus === 429) return outcome.retryAfterMs ?? DEFAULT_SLOW_DOWN_MS;
+  if (outcome.httpStatus === 503 && outcome.retryAfterMs !== undefined) return outcome.retryAfterMs;
+  return null;
 }
 
 function cookieHeader(credential: UxcCredential): string {

@@ -1,0 +1,85 @@
+import { Pool } from 'pg';
+import { PgThrottlerStorage } from '../src/common/pg-throttler-storage';
+import { DatabasePool } from '../src/database/database-pool';
+import { RateBucketStore } from '../src/uxc/rate-bucket.store';
+import { LOOKAHEAD_MS, WINDOW_MS } from '../src/uxc/rate-limiter';
+import { createTestDatabase } from './support/database';
+
+describe('the shared rate stores on PostgreSQL', () => {
+  let pools: Pool[];
+
+  beforeAll(async () => {
+    const url = await createTestDatabase();
+    pools = [new Pool({ connectionString: url }), new Pool({ connectionString: url })];
+  });
+  afterAll(async () => {
+    for (const pool of pools) await pool.end();
+  });
+
+  it('hands out each slot of a credential once, spaced, however many processes ask at once', async () => {
+    const rate = 20;
+    const stores = pools.map((pool) => new RateBucketStore(pool, rate));
+    const started = Date.now();
+    const grants = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => stores[i % 2].take('ak-spaced', 3)),
+    );
+    const elapsed = Date.now() - started;
+    const granted = grants.reduce((sum, grant) => sum + grant.slotsInMs.length, 0);
+    // one lookahead holds LOOKAHEAD_MS / spacing + 1 slots; the asks took `elapsed`
+    // to arrive, which brings that many more slots within reach, and no more
+    const spacing = WINDOW_MS / rate;
+    expect(granted).toBeGreaterThanOrEqual(Math.floor(LOOKAHEAD_MS / spacing) + 1);
+    expect(granted).toBeLessThanOrEqual(Math.floor((LOOKAHEAD_MS + elapsed) / spacing) + 1);
+    const { rows } = await pools[0].query<{ ahead_ms: number }>(
+      `SELECT (extract(epoch FROM next_slot_at - now()) * 1000)::float8 AS ahead_ms
+       FROM uxc_rate_buckets WHERE ak = 'ak-spaced'`,
+    );
+    expect(rows[0].ahead_ms).toBeGreaterThan(LOOKAHEAD_MS - 100);
+    const refused = grants.filter((grant) => grant.slotsInMs.length === 0);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const grant of refused) expect(grant.retryInMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("pauses a credential for every process on the database's clock", async () => {
+    const [a, b] = pools.map((pool) => new RateBucketStore(pool, 5));
+    expect((await b.take('ak-paused', 1)).slotsInMs).toHaveLength(1);
+    await a.pause('ak-paused', 3000);
+    const during = await b.take('ak-paused', 1);
+    expect(during.slotsInMs).toEqual([]);
+    expect(during.retryInMs).toBeGreaterThan(3000 - LOOKAHEAD_MS - 200);
+    expect(during.retryInMs).toBeLessThanOrEqual(3000 - LOOKAHEAD_MS);
+    // a shorter pause asked later never cuts the longer one short
+    await b.pause('ak-paused', 100);
+    expect((await a.take('ak-paused', 1)).retryInMs).toBeGreaterThan(2000);
+  });
+
+  it('counts API hits per key in one window and sweeps ended windows', async () => {
+    const storage = new PgThrottlerStorage({ pool: pools[0] } as DatabasePool);
+    const other = new PgThrottlerStorage({ pool: pools[1] } as DatabasePool);
+    const first = await storage.increment('default:key:a', 60_000, 2, 60_000, 'default');
+    expect(first).toMatchObject({ totalHits: 1, isBlocked: false, timeToBlockExpire: 0 });
+    await other.increment('default:key:a', 60_000, 2, 60_000, 'default');
+    const third = await storage.increment('default:key:a', 60_000, 2, 60_000, 'default');
+    expect(third.totalHits).toBe(3);
+    expect(third.isBlocked).toBe(true);
+    expect(third.timeToBlockExpire).toBeGreaterThan(55);
+    expect(third.timeToBlockExpire).toBeLessThanOrEqual(60);
+
+    // a window that ended starts again at 1, and the sweep removes ended windows
+    await storage.increment('default:key:short', 1, 10, 1, 'default');
+    await pools[0].query(
+      `UPDATE api_throttle_counters SET expires_at = now() - interval '1 second'
+       WHERE key = 'default:key:short'`,
+    );
+    expect((await other.increment('default:key:short', 60_000, 10, 1, 'default')).totalHits).toBe(
+      1,
+    );
+    await pools[0].query(
+      `UPDATE api_throttle_counters SET expires_at = now() - interval '1 second'
+       WHERE key = 'default:key:short'`,
+    );
+    expect(await storage.sweep()).toBe(1);
+    const { rows } = await pools[0].query(`SELECT key FROM api_throttle_counters`);
+    expect(rows.map((row: { key: string }) => row.key)).toEqual(['default:key:a']);
+  });
+});
