@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "tasks_tenant_id_id_idx" ON "tasks"("tenant_id", "id");
