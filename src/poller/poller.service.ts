@@ -29,6 +29,7 @@ export class PollerService {
   private readonly inFlight = new Map<string, Promise<void>>();
   private ticking = false;
   private tickAgain = false;
+  private behind = false;
   private stopped = false;
   private readonly wakeUps = new WakeSchedule(() => void this.tick());
   private readonly results: PollResults;
@@ -75,6 +76,8 @@ export class PollerService {
     try {
       const room = this.config.env.pollerConcurrency - this.inFlight.size;
       const claimed = await this.leases.claim(room);
+      // a full claim may have left due tasks behind: claim again as polls finish
+      this.behind = room > 0 && claimed.length >= room;
       for (const task of claimed) this.start(task);
       return claimed.length;
     } catch (error) {
@@ -137,6 +140,13 @@ export class PollerService {
       .finally(() => {
         this.inFlight.delete(task.id);
         this.metrics.inFlight.set(this.inFlight.size);
+        // while behind, the next claim goes out once a quarter of the slots
+        // are free, not at the next tick: a tick's worth of claims was the
+        // poller's ceiling (concurrency ÷ tick, 128 polls a second)
+        const concurrency = this.config.env.pollerConcurrency;
+        if (this.behind && concurrency - this.inFlight.size >= Math.ceil(concurrency / 4)) {
+          void this.tick();
+        }
       });
     this.inFlight.set(task.id, poll);
     this.metrics.inFlight.set(this.inFlight.size);
