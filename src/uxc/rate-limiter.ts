@@ -22,6 +22,8 @@ export const LOOKAHEAD_MS = 250;
  * slots, and UXC would see more than the rate in that second.
  */
 export const LATE_SLOT_MS = 100;
+/** Spacings below this are not kept call by call. */
+export const TIMER_RESOLUTION_MS = 5;
 
 /** Milliseconds between two calls of one credential at `rate` per second. */
 export function slotMs(rate: number): number {
@@ -181,8 +183,10 @@ class CredentialQueue {
         this.slots.shift();
         continue;
       }
-      // slots that reached this process late are not let go at once: each call keeps its spacing
-      if (now < this.lastGrantAt + this.spacingMs) {
+      // slots that reached this process late are not let go at once: each call
+      // keeps its spacing, where a timer can keep it (below a few ms, one timer
+      // per call would itself become the limit: 200 calls a second at any rate)
+      if (this.spacingMs >= TIMER_RESOLUTION_MS && now < this.lastGrantAt + this.spacingMs) {
         this.slots[0] = this.lastGrantAt + this.spacingMs;
         break;
       }
