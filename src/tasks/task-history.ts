@@ -55,6 +55,11 @@ export interface AppendedEvent {
 
 /** Appends written per transaction, at most. */
 const APPEND_BATCH = 200;
+/**
+ * Transactions written side by side: a batch's per-task updates take their
+ * time, and the polls waiting on them hold the poller's slots meanwhile.
+ */
+const MAX_WRITERS = 4;
 
 /**
  * Appends to a task's history. Each row takes the task's next sequence, and in
@@ -66,7 +71,8 @@ const APPEND_BATCH = 200;
 @Injectable()
 export class TaskHistory {
   private queue: QueuedAppend[] = [];
-  private flushing: Promise<void> | null = null;
+  private writers = 0;
+  private gathering = false;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -81,36 +87,50 @@ export class TaskHistory {
   ): Promise<AppendedEvent> {
     return new Promise((resolve, reject) => {
       this.queue.push({ lease, event, changes, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = null));
+      this.kick();
     });
   }
 
-  private async flushLoop(): Promise<void> {
+  /** Starts another batch while fewer than MAX_WRITERS are being written. */
+  private kick(): void {
+    while (this.writers < MAX_WRITERS && this.queue.length > 0 && !this.gathering) {
+      this.writers++;
+      void this.writeNext().finally(() => {
+        this.writers--;
+        this.kick();
+      });
+    }
+  }
+
+  private async writeNext(): Promise<void> {
     // the appends of one tick go into one transaction
+    this.gathering = true;
     await new Promise((done) => setImmediate(done));
-    while (this.queue.length > 0) {
-      // one task twice in a batch would need two sequences from one statement:
-      // its later append waits for the next batch
-      const batch: QueuedAppend[] = [];
-      const later: QueuedAppend[] = [];
-      const seen = new Set<string>();
-      for (const item of this.queue.splice(0)) {
-        if (batch.length < APPEND_BATCH && !seen.has(item.lease.taskId)) {
-          seen.add(item.lease.taskId);
-          batch.push(item);
-        } else later.push(item);
-      }
-      this.queue.unshift(...later);
-      try {
-        const written = await this.write(batch);
-        batch.forEach((item, i) => {
-          const result = written[i];
-          if (result) item.resolve(result);
-          else item.reject(new LeaseLostError(item.lease));
-        });
-      } catch (error) {
-        for (const item of batch) item.reject(error);
-      }
+    this.gathering = false;
+    // one task twice in a batch would need two sequences from one statement:
+    // its later append waits for the next batch
+    const batch: QueuedAppend[] = [];
+    const later: QueuedAppend[] = [];
+    const seen = new Set<string>();
+    for (const item of this.queue.splice(0)) {
+      if (batch.length < APPEND_BATCH && !seen.has(item.lease.taskId)) {
+        seen.add(item.lease.taskId);
+        batch.push(item);
+      } else later.push(item);
+    }
+    this.queue.unshift(...later);
+    if (batch.length === 0) return;
+    // batches written side by side lock their tasks in one order
+    batch.sort((a, b) => (a.lease.taskId < b.lease.taskId ? -1 : 1));
+    try {
+      const written = await this.write(batch);
+      batch.forEach((item, i) => {
+        const result = written[i];
+        if (result) item.resolve(result);
+        else item.reject(new LeaseLostError(item.lease));
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
     }
   }
 
