@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
+import { APPLY_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task-changes';
 import { TaskOutbox } from './task-outbox';
 
 /** The poll that holds a task: its id and the `locked_by` of the poller holding it. */
@@ -42,7 +43,7 @@ export class LeaseLostError extends Error {
 interface QueuedAppend {
   lease: TaskLease;
   event: NewTaskEvent;
-  changes: Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>;
+  changes: TaskChanges;
   resolve: (written: AppendedEvent) => void;
   reject: (error: unknown) => void;
 }
@@ -83,7 +84,7 @@ export class TaskHistory {
   append(
     lease: TaskLease,
     event: NewTaskEvent,
-    changes: Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>,
+    changes: TaskChanges,
   ): Promise<AppendedEvent> {
     return new Promise((resolve, reject) => {
       this.queue.push({ lease, event, changes, resolve, reject });
@@ -157,14 +158,16 @@ export class TaskHistory {
           })),
         });
         const eventOf = new Map(events.map((event) => [event.taskId, event]));
-        const changed: { task: Task; event: TaskEvent }[] = [];
-        for (const item of held) {
-          const task = await tx.task.update({
-            where: { id: item.lease.taskId },
-            data: { ...item.changes, lockedBy: null, lockedUntil: null },
-          });
-          changed.push({ task, event: eventOf.get(task.id) as TaskEvent });
-        }
+        const updated = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+          APPLY_TASK_CHANGES,
+          held.map((item) => item.lease.taskId),
+          held.map((item) => changesJson(item.changes)),
+        );
+        const taskOf = new Map(updated.map((row) => [row.id as string, taskOfRow(row)]));
+        const changed = held.map((item) => ({
+          task: taskOf.get(item.lease.taskId) as Task,
+          event: eventOf.get(item.lease.taskId) as TaskEvent,
+        }));
         const counts = await this.outbox.enqueueForEvents(tx, changed);
         const written = new Map(
           changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
