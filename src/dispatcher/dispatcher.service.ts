@@ -105,6 +105,8 @@ export class DispatcherService implements OnModuleDestroy {
   private readonly wakeups: DeliveryWakeups;
   private readonly leaseMs: number;
   private pending: Completion[] = [];
+  /** the batch being recorded now */
+  private writing: Completion[] = [];
   private idleLanes: string[] = [];
   private flushing: Promise<void> | null = null;
   private claiming: Promise<void> | null = null;
@@ -474,9 +476,12 @@ export class DispatcherService implements OnModuleDestroy {
       const batch = this.pending.splice(0, COMPLETION_BATCH);
       const idle = this.idleLanes.splice(0);
       let states: CompletionState[];
+      this.writing = batch;
       try {
         states = await this.store.complete(this.owner, batch, idle);
+        this.writing = [];
       } catch (error) {
+        this.writing = [];
         // kept and tried again: the attempt happened and must be logged
         this.pending.unshift(...batch);
         this.idleLanes.push(...idle);
@@ -587,7 +592,14 @@ export class DispatcherService implements OnModuleDestroy {
 
   private async renew(): Promise<void> {
     if (this.stopping) return;
-    const held = [...this.queued.keys(), ...this.inFlight.keys()];
+    // lanes whose attempt waits to be recorded are still ours: a lease that ran
+    // out under a slow batch let this very process claim and send them again
+    const held = [
+      ...this.queued.keys(),
+      ...this.inFlight.keys(),
+      ...this.pending.map((completion) => completion.lane.id),
+      ...this.writing.map((completion) => completion.lane.id),
+    ];
     if (held.length === 0) return;
     let ours: Set<string>;
     try {

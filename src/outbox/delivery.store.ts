@@ -236,14 +236,18 @@ const COMPLETE = `
       AND d.state = 'pending' AND i.outcome <> 'release'
     RETURNING d.id, d.state, d.subscription_id, i.outcome
   ),
+  -- = ANY (ARRAY(...)): an index probe per id (none at all, mostly), where a
+  -- semi-join on a table without statistics was planned as a scan of it,
+  -- every batch, and made this statement the drain's bottleneck
   disabled AS (
     UPDATE subscriptions SET state = 'disabled', updated_at = now()
-    WHERE id IN (SELECT subscription_id FROM done WHERE outcome = 'gone') AND state IN ('active', 'done')
+    WHERE id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+      AND state IN ('active', 'done')
   ),
   canceled AS (
     UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
-    WHERE subscription_id IN (SELECT subscription_id FROM done WHERE outcome = 'gone')
-      AND state = 'pending' AND id NOT IN (SELECT id FROM done)
+    WHERE subscription_id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+      AND state = 'pending' AND id <> ALL (ARRAY(SELECT id FROM done))
   ),
   own_lanes AS (
     INSERT INTO delivery_lanes (id, subscription_id, delivery_id, host, due_at)
@@ -269,13 +273,13 @@ const COMPLETE = `
   finished AS (
     UPDATE subscriptions s SET state = 'done', updated_at = now()
     FROM tasks t
-    WHERE s.id IN (SELECT subscription_id FROM lanes WHERE due_at IS NULL)
+    WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM lanes WHERE due_at IS NULL))
       AND s.state = 'active' AND t.id = s.task_id
       AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::text[])
       AND NOT EXISTS (
         SELECT 1 FROM delivery_lanes o
         WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
-          AND o.id NOT IN (SELECT id FROM lanes))
+          AND o.id <> ALL (ARRAY(SELECT id FROM lanes)))
   ),
   swept AS (
     DELETE FROM delivery_lanes
