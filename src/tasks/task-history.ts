@@ -81,11 +81,7 @@ export class TaskHistory {
   ) {}
 
   /** Writing the change ends the poll, so the lease is given back with it. */
-  append(
-    lease: TaskLease,
-    event: NewTaskEvent,
-    changes: TaskChanges,
-  ): Promise<AppendedEvent> {
+  append(lease: TaskLease, event: NewTaskEvent, changes: TaskChanges): Promise<AppendedEvent> {
     return new Promise((resolve, reject) => {
       this.queue.push({ lease, event, changes, resolve, reject });
       this.kick();
