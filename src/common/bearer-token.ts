@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 
 /** The token of an `Authorization: Bearer <token>` header, if there is one. */
@@ -6,4 +7,21 @@ export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer[ \t]+(\S{1,512})[ \t]*$/i.exec(header);
   return match?.[1];
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/**
+ * A check of presented tokens against a configured secret; undefined when the
+ * secret is unset. Compared as digests: equal lengths, so timingSafeEqual
+ * leaks nothing, not even the length.
+ */
+export function secretMatcher(
+  secret: string | undefined,
+): ((token: string) => boolean) | undefined {
+  if (secret === undefined) return undefined;
+  const expected = digest(secret);
+  return (token) => timingSafeEqual(digest(token), expected);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
-import { poolRunner, SqlRunner } from './sql';
+import { pgRunner, SqlRunner } from './sql';
 
 /** Channel the outbox notifies, with a callback host as payload, when a lane gains work. */
 export const DELIVERY_CHANNEL = 'uxc_relay_deliveries';
@@ -391,7 +391,7 @@ export class DeliveryStore {
   private readonly pool: SqlRunner;
 
   constructor(database: DatabasePool) {
-    this.pool = poolRunner(database.pool);
+    this.pool = pgRunner(database.pool);
   }
 
   /**

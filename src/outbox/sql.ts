@@ -17,24 +17,14 @@ export interface SqlRunner {
   rows<T>(statement: Statement): Promise<T[]>;
 }
 
-export function poolRunner(pool: Pool): SqlRunner {
+/**
+ * Runs on the pool, or on one checked-out client so that the statements share
+ * the transaction open on it.
+ */
+export function pgRunner(db: Pool | PoolClient): SqlRunner {
   return {
     async rows<T>(statement: Statement): Promise<T[]> {
-      const result = await pool.query({
-        name: statement.name,
-        text: statement.text,
-        values: statement.values,
-      });
-      return result.rows as T[];
-    },
-  };
-}
-
-/** Runs on one checked-out client, so the statements share the transaction open on it. */
-export function clientRunner(client: PoolClient): SqlRunner {
-  return {
-    async rows<T>(statement: Statement): Promise<T[]> {
-      const result = await client.query({
+      const result = await db.query({
         name: statement.name,
         text: statement.text,
         values: statement.values,

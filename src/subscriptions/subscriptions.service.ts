@@ -16,7 +16,7 @@ import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma, Subscription } from '../generated/prisma/client';
-import { clientRunner, SqlRunner, txRunner } from '../outbox/sql';
+import { pgRunner, SqlRunner, txRunner } from '../outbox/sql';
 import { TaskOutbox } from '../tasks/task-outbox';
 import { checkCallbackUrl } from '../webhooks/callback-url-policy';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -302,7 +302,7 @@ export class SubscriptionsService {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      const result = await work(clientRunner(client));
+      const result = await work(pgRunner(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
