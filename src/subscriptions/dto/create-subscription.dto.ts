@@ -1,18 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsString,
-  Length,
-  Matches,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 
 /** Optional, but `null` is a wrong value rather than an absent one. */
 const Optional = (): PropertyDecorator =>
@@ -21,6 +9,7 @@ import { EXAMPLE_CALLBACK_URL, EXAMPLE_SID } from '../../common/api-docs';
 import { SID_MAX_LENGTH } from '../../common/sid.pipe';
 import { MAX_CALLBACK_URL_LENGTH } from '../../webhooks/callback-url-policy';
 import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
+import { IsEventFilter } from './event-filter.validator';
 import { IsSubscriptionMetadata, METADATA_MAX_BYTES } from '../metadata.validator';
 
 export { SID_MAX_LENGTH };
@@ -57,16 +46,7 @@ export class CreateSubscriptionDto {
     minItems: 1,
     example: ['task.succeeded', 'task.failed'],
   })
-  // null is what a subscription without a filter reads back as, so it may be sent back
-  @ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(TASK_EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(TASK_EVENT_TYPES, {
-    each: true,
-    message: `events must hold only ${TASK_EVENT_TYPES.join(', ')}`,
-  })
+  @IsEventFilter()
   events?: string[] | null;
 
   @ApiPropertyOptional({

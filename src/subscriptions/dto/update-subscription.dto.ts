@@ -1,15 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayNotEmpty,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsString,
-  ValidateIf,
-} from 'class-validator';
+import { IsIn, IsString, ValidateIf } from 'class-validator';
 import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
+import { IsEventFilter } from './event-filter.validator';
 import { IsSubscriptionMetadata, METADATA_MAX_BYTES } from '../metadata.validator';
 
 export class UpdateSubscriptionDto {
@@ -22,15 +15,7 @@ export class UpdateSubscriptionDto {
     minItems: 1,
     example: ['task.succeeded', 'task.failed'],
   })
-  @ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null)
-  @IsArray()
-  @ArrayNotEmpty()
-  @ArrayMaxSize(TASK_EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(TASK_EVENT_TYPES, {
-    each: true,
-    message: `events must hold only ${TASK_EVENT_TYPES.join(', ')}`,
-  })
+  @IsEventFilter()
   events?: string[] | null;
 
   @ApiPropertyOptional({
