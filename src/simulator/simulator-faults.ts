@@ -28,6 +28,8 @@ export interface FaultSpec {
   ms?: number;
   /** Sent as the `Retry-After` header (`errNo` and `http-error`). */
   retryAfter?: string;
+  /** The chance (0–1) that a matching call meets it; absent = every call. Chaos runs fault a share of calls. */
+  probability?: number;
 }
 
 interface ActiveFault extends FaultSpec {
@@ -41,6 +43,8 @@ export interface FaultPlan {
 
 export class FaultStore {
   private faults: ActiveFault[] = [];
+
+  constructor(private readonly random: () => number = Math.random) {}
 
   add(spec: FaultSpec): void {
     this.faults.push({ ...spec, remaining: spec.count ?? Number.POSITIVE_INFINITY });
@@ -62,7 +66,10 @@ export class FaultStore {
    */
   take(sid: string | undefined): FaultPlan {
     const matching = this.faults.filter(
-      (fault) => fault.remaining > 0 && (fault.sid === undefined || fault.sid === sid),
+      (fault) =>
+        fault.remaining > 0 &&
+        (fault.sid === undefined || fault.sid === sid) &&
+        (fault.probability === undefined || this.random() < fault.probability),
     );
     const plan: FaultPlan = { latencyMs: 0 };
     for (const fault of matching.filter((f) => f.kind === 'latency')) {
@@ -96,6 +103,11 @@ export function parseFaultSpec(body: unknown): FaultSpec | string {
     if (b[key] === undefined) continue;
     if (!Number.isInteger(b[key])) return `${key} must be an integer`;
     spec[key] = b[key] as number;
+  }
+  if (b.probability !== undefined) {
+    if (typeof b.probability !== 'number' || !(b.probability >= 0 && b.probability <= 1))
+      return 'probability must be a number from 0 to 1';
+    spec.probability = b.probability;
   }
   if (spec.errNo === 0) return 'errNo must not be 0: 0 is success';
   if (spec.count !== undefined && spec.count < 1) return 'count must be at least 1';

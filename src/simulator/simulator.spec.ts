@@ -312,6 +312,20 @@ describe('UXC simulator over HTTP', () => {
       expect(await response.text()).toContain('<h1>502 Bad Gateway</h1>');
     });
 
+    it('faults a share of calls when given a probability', async () => {
+      await control('POST', '/simulator/faults', { kind: 'errNo', probability: 0.5 });
+      const answers = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => taskGet(`share-${i}`)),
+      );
+      const faulted = answers.filter((answer) => answer.errNo !== 0).length;
+      // binomial(200, 0.5): outside 60..140 about once in 10^8 runs
+      expect(faulted).toBeGreaterThan(60);
+      expect(faulted).toBeLessThan(140);
+      expect(
+        (await control('POST', '/simulator/faults', { kind: 'hang', probability: 2 })).status,
+      ).toBe(400);
+    });
+
     it('cuts the JSON answer in the middle', async () => {
       await control('POST', '/simulator/faults', { kind: 'truncated-json', count: 1 });
       const cut = await raw('x');

@@ -379,7 +379,7 @@ export class Simulator {
         'POST /simulator/tasks {sid, mode?, start?, steps? | lifecycle?}',
         'GET|DELETE /simulator/tasks/:sid',
         'POST /simulator/tasks/:sid/advance',
-        'POST /simulator/faults {kind, sid?, count?, errNo?, errMsg?, status?, ms?, retryAfter?}',
+        'POST /simulator/faults {kind, sid?, count?, probability?, errNo?, errMsg?, status?, ms?, retryAfter?}',
         'GET|DELETE /simulator/faults?sid=',
         'POST /simulator/reset',
       ],
