@@ -10,6 +10,8 @@ const stamp = path.join(root, 'dist', '.build-stamp');
 const INPUTS = [
   'src',
   'bench',
+  'test/chaos',
+  'test/support',
   'prisma',
   'scripts',
   'tsconfig.json',

@@ -284,6 +284,7 @@ async function startCluster(
   persistent: boolean,
   log: (line: string) => void,
   release: () => void,
+  fixedPort?: number,
 ): Promise<EmbeddedDatabase> {
   const identity = serverIdentity();
   const clusterDir = join(dataDir, 'postgres');
@@ -333,7 +334,7 @@ async function startCluster(
     } else {
       await stopOrphan(clusterDir);
     }
-    port = await freePort();
+    port = fixedPort ?? (await freePort());
     server = await startServer(postgres, cluster, port, identity, log);
   } finally {
     // the server holds its own copy of the descriptor
@@ -382,6 +383,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   persistent: boolean;
   log?: (line: string) => void;
+  /** listen here instead of on a free port: a restarted server keeps its URL */
+  port?: number;
 }): Promise<EmbeddedDatabase> {
   const dataDir = ensureDataDir(options.dataDir);
   const release = claimDataDir(dataDir);
@@ -391,6 +394,7 @@ export async function startEmbeddedPostgres(options: {
       options.persistent,
       options.log ?? (() => undefined),
       release,
+      options.port,
     );
   } catch (error) {
     release();

@@ -1,11 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../src/database/embedded-postgres';
 import type { SimulatorCall, SimulatorCredential } from '../../src/simulator/simulator';
 import type { FaultSpec } from '../../src/simulator/simulator-faults';
 import { waitForOk } from './relay-process';
 
-const STANDALONE_JS = join(__dirname, '..', '..', 'dist', 'src', 'simulator', 'standalone.js');
+// test/support under jest, dist/test/support when the chaos suite runs it compiled
+const ROOT = existsSync(join(__dirname, '..', '..', 'dist'))
+  ? join(__dirname, '..', '..')
+  : join(__dirname, '..', '..', '..');
+const STANDALONE_JS = join(ROOT, 'dist', 'src', 'simulator', 'standalone.js');
 
 /**
  * The built simulator as its own process, driven over its control API: its
