@@ -552,7 +552,7 @@ export class DispatcherService implements OnModuleDestroy {
   /** Looks up which hosts have lanes, and when each is next due. */
   private async discover(): Promise<void> {
     if (!this.running || this.stopping) return;
-    let hosts: { host: string; nextDue: Date | null }[];
+    let hosts: Awaited<ReturnType<DeliveryStore['hosts']>>;
     try {
       hosts = await this.store.hosts();
     } catch {
@@ -560,11 +560,14 @@ export class DispatcherService implements OnModuleDestroy {
     }
     const now = Date.now();
     let claim = false;
-    for (const { host, nextDue } of hosts) {
+    for (const { host, nextDue, nextLater } of hosts) {
       if (nextDue === null) continue;
       if (nextDue.getTime() <= now) {
         this.host(host).due = true;
         claim = true;
+        // the claim takes what is due now; without a wake-up for the next one it
+        // would wait for the periodic look, up to DISCOVER_MS past its time
+        if (nextLater !== null) this.wakeHostAt(host, nextLater.getTime());
       } else {
         this.wakeHostAt(host, nextDue.getTime());
       }

@@ -349,7 +349,14 @@ const HOSTS = `
   SELECT h.host, least(
       (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host AND NOT l.retrying),
       (SELECT min(l.due_at) FROM delivery_lanes l WHERE l.host = h.host AND l.retrying)
-    ) AS next_due
+    ) AS next_due,
+    -- the first one still ahead: a claim takes what is due now, and this is when to look again
+    least(
+      (SELECT min(l.due_at) FROM delivery_lanes l
+        WHERE l.host = h.host AND NOT l.retrying AND l.due_at > now()),
+      (SELECT min(l.due_at) FROM delivery_lanes l
+        WHERE l.host = h.host AND l.retrying AND l.due_at > now())
+    ) AS next_later
   FROM h WHERE h.host IS NOT NULL
   LIMIT $1`;
 
@@ -623,13 +630,23 @@ export class DeliveryStore {
   }
 
   /** Hosts with lanes, each with its earliest due time (null when every lane there is idle). */
-  async hosts(limit = 10_000): Promise<{ host: string; nextDue: Date | null }[]> {
-    const rows = await this.pool.rows<{ host: string; next_due: Date | null }>({
+  async hosts(
+    limit = 10_000,
+  ): Promise<{ host: string; nextDue: Date | null; nextLater: Date | null }[]> {
+    const rows = await this.pool.rows<{
+      host: string;
+      next_due: Date | null;
+      next_later: Date | null;
+    }>({
       name: 'dispatcher.hosts',
       text: HOSTS,
       values: [limit],
     });
-    return rows.map((row) => ({ host: row.host, nextDue: row.next_due }));
+    return rows.map((row) => ({
+      host: row.host,
+      nextDue: row.next_due,
+      nextLater: row.next_later,
+    }));
   }
 
   /** Deletes idle lanes left behind (a batch's clean-up that never ran). */
