@@ -57,7 +57,8 @@ async function main(): Promise<number> {
   const filters = args.filter((arg, i) => !arg.startsWith('--') && i !== soakAt + 1);
   const chosen = scenarios().filter(
     (scenario) =>
-      (short ? scenario.short : true) &&
+      // a name given runs that scenario, at the short size with --short
+      (short && filters.length === 0 ? scenario.short : true) &&
       (!scenario.soakOnly || soakMs !== null) &&
       (filters.length === 0 || filters.some((f) => scenario.name.includes(f))),
   );
@@ -66,6 +67,32 @@ async function main(): Promise<number> {
     `# uxc-relay reliability suite${short ? ' (--short)' : ''}: ${chosen.map((s) => s.name).join(', ')}`,
   );
   const report: Record<string, unknown>[] = [];
+  const stamp = new Date(began).toISOString().replace(/[:.]/g, '-');
+  const file = join(RESULTS_DIR, `${stamp}.json`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const writeReport = async (): Promise<{ passed: number; failed: number; seconds: number }> => {
+    const failed = all.filter((check) => !check.passed).length;
+    const passed = all.length - failed;
+    const seconds = Math.round((Date.now() - began) / 1000);
+    const record = {
+      startedAt: new Date(began).toISOString(),
+      seconds,
+      command: `npm run test:chaos${args.length ? ` -- ${args.join(' ')}` : ''}`,
+      commit: commit(),
+      machine: {
+        cores: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      passed,
+      failed,
+      scenarios: report,
+    };
+    writeFileSync(file, await formatted(JSON.stringify(record, null, 2), file));
+    return { passed, failed, seconds };
+  };
+
   const all: Check[] = [];
   for (const scenario of chosen) {
     console.log(`\n## ${scenario.name}: ${scenario.summary}`);
@@ -90,29 +117,11 @@ async function main(): Promise<number> {
     const failed = result.checks.filter((check) => !check.passed).length;
     console.log(`  -> ${failed === 0 ? 'passed' : `${failed} check(s) failed`} in ${seconds} s`);
     report.push({ scenario: scenario.name, summary: scenario.summary, seconds, ...result });
+    // written after every scenario, so a run cut short still leaves what it found
+    await writeReport();
   }
-  const failed = all.filter((check) => !check.passed).length;
-  const passed = all.length - failed;
-  const stamp = new Date(began).toISOString().replace(/[:.]/g, '-');
-  const file = join(RESULTS_DIR, `${stamp}.json`);
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const record = {
-    startedAt: new Date(began).toISOString(),
-    seconds: Math.round((Date.now() - began) / 1000),
-    command: `npm run test:chaos${args.length ? ` -- ${args.join(' ')}` : ''}`,
-    commit: commit(),
-    machine: {
-      cores: cpus().length,
-      cpuModel: cpus()[0]?.model,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
-    passed,
-    failed,
-    scenarios: report,
-  };
-  writeFileSync(file, await formatted(JSON.stringify(record, null, 2), file));
-  console.log(`\nreport: test/chaos/results/${stamp}.json (${record.seconds} s in all)`);
+  const { passed, failed, seconds } = await writeReport();
+  console.log(`\nreport: test/chaos/results/${stamp}.json (${seconds} s in all)`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 && chosen.length > 0 ? 0 : 1;
 }
