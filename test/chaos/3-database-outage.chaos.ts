@@ -93,7 +93,9 @@ async function outage(
     verdict.check(
       `${kind}: recovers without a process restart`,
       relay.child.exitCode === null && relay.child.signalCode === null && done,
-      `same relay process ${relay.pid}${done ? ', every task finished' : ', but deliveries still pending'}`,
+      relay.child.exitCode !== null || relay.child.signalCode !== null
+        ? `the relay exited (${relay.child.exitCode ?? relay.child.signalCode}); its last words: ${relay.output().slice(-800)}`
+        : `same relay process ${relay.pid}${done ? ', every task finished' : ', but deliveries still pending'}`,
     );
     const ledger = await reckon(stage.database, stage.receiver.requests, stage.signingSecret);
     verdict.check(
