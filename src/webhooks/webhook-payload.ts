@@ -24,7 +24,10 @@ export interface TaskEventPayloadInput {
   type: TaskEventType;
   /** When the relay observed the change; becomes the top-level `timestamp`. */
   observedAt: Date;
-  subscriptionId: string;
+  /** the subscription the message is for; absent in a message to an endpoint */
+  subscriptionId?: string;
+  /** the endpoint the message is for (a task tracked with POST /v1/tasks), in place of subscriptionId */
+  endpointId?: string;
   sid: string;
   sequence: number;
   state: TaskState;
@@ -73,7 +76,10 @@ export type WebhookTestPayload = WebhookPayload<typeof WEBHOOK_TEST_EVENT_TYPE, 
  */
 export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayload {
   const data: TaskEventData = {
-    subscriptionId: input.subscriptionId,
+    // one or the other, first: whom the message is for
+    ...(input.endpointId !== undefined
+      ? { endpointId: input.endpointId }
+      : { subscriptionId: input.subscriptionId }),
     sid: input.sid,
     sequence: input.sequence,
     state: input.state,
