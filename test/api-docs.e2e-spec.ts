@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { TASK_EVENT_TYPES, buildWebhookPayload } from '../src/webhooks/webhook-payload';
+import {
+  TASK_EVENT_TYPES,
+  TaskEventPayloadInput,
+  buildWebhookPayload,
+} from '../src/webhooks/webhook-payload';
 import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 
@@ -116,7 +120,7 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
 
   it('documents the body of every event type under webhooks, as sent', () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
-    const sent = buildWebhookPayload({
+    const input: TaskEventPayloadInput = {
       type: 'task.succeeded',
       observedAt: new Date(),
       subscriptionId: 'sub_x',
@@ -135,6 +139,13 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
       metadata: {},
       includePhotoParameters: true,
       photoParameters: {},
+    };
+    const sent = buildWebhookPayload(input);
+    // a message to an endpoint names it in place of the subscription
+    const toEndpoint = buildWebhookPayload({
+      ...input,
+      subscriptionId: undefined,
+      endpointId: 'ep_x',
     });
     for (const type of [...TASK_EVENT_TYPES, 'webhook.test']) {
       const operation = doc.webhooks[type]?.post;
@@ -147,7 +158,7 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
       expect(headers).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
       if (type !== 'webhook.test') {
         expect(Object.keys(propertiesOf(properties.data)).sort()).toEqual(
-          Object.keys(sent.data).sort(),
+          [...new Set([...Object.keys(sent.data), ...Object.keys(toEndpoint.data)])].sort(),
         );
       }
     }
