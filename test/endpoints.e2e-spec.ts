@@ -185,6 +185,7 @@ describe('endpoints and tracked tasks', () => {
       ['PATCH', `/v1/endpoints/${id}`, { description: 'x' }],
       ['DELETE', `/v1/endpoints/${id}`, undefined],
       ['GET', `/v1/endpoints/${id}/secret`, undefined],
+      ['GET', `/v1/endpoints/${id}/deliveries`, undefined],
       ['POST', `/v1/endpoints/${id}/secret/rotate`, undefined],
       ['POST', `/v1/endpoints/${id}/recover`, { since: '2026-01-01T00:00:00Z' }],
     ] as const) {
@@ -311,6 +312,12 @@ describe('endpoints and tracked tasks', () => {
         ['task.succeeded', 'held'],
       ]);
       expect(hook.requests).toHaveLength(1);
+      const listed = await api(relay, fixture, 'GET', `/v1/endpoints/${endpoint.id}/deliveries`);
+      expect(listed.json.items.map((d: { state: string }) => d.state)).toEqual([
+        'held',
+        'held',
+        'held',
+      ]);
 
       hook.setAnswer({ status: 200 });
       const enabled = await api(relay, fixture, 'PATCH', `/v1/endpoints/${endpoint.id}`, {

@@ -47,6 +47,8 @@ export interface LaneHead {
   tenantId: string;
   /** whose secrets sign it: the tenant's id, or the endpoint's for an endpoint's delivery */
   secretOwner: string;
+  /** the endpoint the delivery is for, or null for a subscription's own */
+  endpointId: string | null;
   webhookSecretEnc: string;
   previousSecretEnc: string | null;
   previousSecretUntil: Date | null;
@@ -188,7 +190,7 @@ const LEASE = `
 const HEADS = `
   SELECT l.id AS lane_id, d.id, d.subscription_id, d.event_type, d.sequence, d.payload, d.attempts,
          d.next_attempt_at, d.first_failed_at, d.detached, s.callback_url, ev.observed_at,
-         t.id AS tenant_id, coalesce(e.id, t.id) AS secret_owner,
+         t.id AS tenant_id, coalesce(e.id, t.id) AS secret_owner, e.id AS endpoint_id,
          -- an endpoint's deliveries are signed with the endpoint's own secrets
          CASE WHEN e.id IS NULL THEN t.webhook_secret_enc ELSE e.webhook_secret_enc END AS webhook_secret_enc,
          CASE WHEN e.id IS NULL THEN t.previous_secret_enc ELSE e.previous_secret_enc END AS previous_secret_enc,
@@ -427,6 +429,7 @@ interface HeadRow {
   observed_at: Date;
   tenant_id: string;
   secret_owner: string;
+  endpoint_id: string | null;
   webhook_secret_enc: string;
   previous_secret_enc: string | null;
   previous_secret_until: Date | null;
@@ -652,6 +655,7 @@ export class DeliveryStore {
         observedAt: row.observed_at,
         tenantId: row.tenant_id,
         secretOwner: row.secret_owner,
+        endpointId: row.endpoint_id,
         webhookSecretEnc: row.webhook_secret_enc,
         previousSecretEnc: row.previous_secret_enc,
         previousSecretUntil: row.previous_secret_until,
