@@ -430,4 +430,52 @@ describe('endpoints and tracked tasks', () => {
       expect(rows.map((d) => d.state)).toEqual(['failed', 'succeeded']);
     });
   });
+
+  it('keeps a queued recovery in the database: a relay started later runs it', async () => {
+    const databaseUrl = await createTestDatabase();
+    const hook = await receiver();
+    // no dispatcher: the recovery is only queued
+    const first = await createTestApp(databaseUrl);
+    const fixture = await createTenant(first);
+    const since = new Date(Date.now() - 1000).toISOString();
+    const created = await api(first, fixture, 'POST', '/v1/subscriptions', {
+      sid: 'BT|restart',
+      callbackUrl: hook.url('/restart'),
+    });
+    await appendTaskEvent(first, fixture.tenant, 'BT|restart', {
+      type: 'task.queued',
+      state: 'queued',
+    });
+    // canceled before it was ever sent
+    await api(first, fixture, 'DELETE', `/v1/subscriptions/${created.json.id}`);
+    const [canceled] = await first.prisma.delivery.findMany({
+      where: { subscriptionId: created.json.id },
+    });
+    expect(canceled.state).toBe('canceled');
+    const started = await api(
+      first,
+      fixture,
+      'POST',
+      `/v1/subscriptions/${created.json.id}/recover`,
+      {
+        since,
+      },
+    );
+    expect(started.status).toBe(202);
+    expect((await api(first, fixture, 'GET', `/v1/recoveries/${started.json.id}`)).json.state).toBe(
+      'queued',
+    );
+    await first.close();
+
+    const second = await createTestApp(databaseUrl, { DISPATCHER_ENABLED: 'true' });
+    cleanups.push(() => second.close());
+    const [got] = await hook.waitForCount(1);
+    expect(got.webhookId).toBe(canceled.id);
+    expect(WebhookReceiver.verifies(got, fixture.webhookSecret)).toBe(true);
+    const progress = await waitFor('the recovery to complete', async () => {
+      const row = await api(second, fixture, 'GET', `/v1/recoveries/${started.json.id}`);
+      return row.json.state === 'completed' ? row.json : null;
+    });
+    expect(progress).toMatchObject({ total: 1, succeeded: 1 });
+  });
 });
