@@ -11,6 +11,7 @@ import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StreamsModule } from './streams/streams.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
 import { PollerModule } from './poller/poller.module';
@@ -34,6 +35,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     TenantsModule,
     SubscriptionsModule,
     TasksModule,
+    StreamsModule,
     DeliveriesModule,
     PollerModule,
     DispatcherModule,
