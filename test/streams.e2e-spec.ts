@@ -1,10 +1,11 @@
 import request from 'supertest';
 import { startSimulatorServer, SimulatorServer } from '../src/simulator/simulator-server';
 import { TaskEventFeed } from '../src/streams/task-event-feed';
-import { createTestApp, TestApp } from './support/app';
+import { createTestApp, TEST_ENCRYPTION_KEY, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { bearer, createSubscription, createTenant, TenantFixture } from './support/factories';
 import { FAST_POLLER, FIXTURE, queued, running, waitForEvents } from './support/poller-harness';
+import { spawnRelay, waitForOk } from './support/relay-process';
 import { SseClient } from './support/sse-client';
 import { waitFor } from './support/wait';
 
@@ -114,6 +115,41 @@ describe('live status: streams and long polls', () => {
     const rest = await SseClient.open(streamUrl(sid, '?lastEventId=2'), bearer(acme));
     await rest.waitForEnd();
     expect(rest.events.map((e) => e.id)).toEqual(['3', '4', '5']);
+  });
+
+  it('a relay process that does not poll streams what another process polled, and stops at SIGTERM with the stream open', async () => {
+    const sid = 'BT|stream-other-process';
+    await track(sid);
+    const child = await spawnRelay({
+      DATABASE_URL: databaseUrl,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      UXC_BASE_URL: sim.url,
+      POLLER_ENABLED: 'false',
+      DISPATCHER_ENABLED: 'false',
+    });
+    try {
+      await waitForOk(`${child.url}/health/ready`, 30_000, child);
+      const stream = await SseClient.open(
+        `${child.url}/v1/tasks/${encodeURIComponent(sid)}/stream`,
+        bearer(acme),
+      );
+      expect(stream.status).toBe(200);
+      await stream.waitForEvents(1);
+      sim.simulator.advance(sid);
+      const events = await stream.waitForEvents(2);
+      expect(events.map((e) => [e.id, e.event])).toEqual([
+        ['1', 'task.running'],
+        ['2', 'task.progress'],
+      ]);
+      const stopping = Date.now();
+      child.child.kill('SIGTERM');
+      // Nest re-raises the signal once it has closed everything
+      expect([0, 'SIGTERM']).toContain(await child.exited);
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+      await stream.waitForEnd(1_000);
+    } finally {
+      child.child.kill('SIGKILL');
+    }
   });
 
   it('sends a comment heartbeat while nothing happens, and releases its listener on disconnect', async () => {
