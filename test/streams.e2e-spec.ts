@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startSimulatorServer, SimulatorServer } from '../src/simulator/simulator-server';
 import { TaskEventFeed } from '../src/streams/task-event-feed';
+import { TASK_EVENT_CHANNEL } from '../src/tasks/task-event-channel';
 import { createTestApp, TEST_ENCRYPTION_KEY, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { bearer, createSubscription, createTenant, TenantFixture } from './support/factories';
@@ -150,6 +151,31 @@ describe('live status: streams and long polls', () => {
     } finally {
       child.child.kill('SIGKILL');
     }
+  });
+
+  it('misses nothing when the listening connection is lost: it reconnects and reads what it missed', async () => {
+    const sid = 'BT|stream-listener-lost';
+    await track(sid);
+    const stream = await SseClient.open(streamUrl(sid), bearer(acme));
+    await stream.waitForEvents(1);
+    const held = request(api.url)
+      .get(`/v1/tasks/${encodeURIComponent(sid)}?wait=30&after=1`)
+      .set(bearer(acme))
+      .then((res) => res.body as { sequence: number });
+    await waitFor('the long poll listening', () =>
+      api.app.get(TaskEventFeed).subscriberCount >= 2 ? true : undefined,
+    );
+    // every process's LISTEN connection dies; the event below is notified to no one
+    const killed = await api.prisma.$queryRaw<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE query = ${`LISTEN ${TASK_EVENT_CHANNEL}`}`;
+    expect(killed.length).toBeGreaterThanOrEqual(2);
+    await api.prisma.$queryRaw`
+      SELECT pg_terminate_backend(pid) FROM unnest(${killed.map((k) => k.pid)}::int[]) AS pid`;
+    sim.simulator.advance(sid);
+    const events = await stream.waitForEvents(2);
+    expect(events.map((e) => e.id)).toEqual(['1', '2']);
+    expect((await held).sequence).toBe(2);
+    stream.close();
   });
 
   it('sends a comment heartbeat while nothing happens, and releases its listener on disconnect', async () => {
