@@ -12,6 +12,7 @@ import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StreamsModule } from './streams/streams.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
 import { PollerModule } from './poller/poller.module';
@@ -38,6 +39,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     EndpointsModule,
     RecoveriesModule,
     TasksModule,
+    StreamsModule,
     DeliveriesModule,
     PollerModule,
     DispatcherModule,

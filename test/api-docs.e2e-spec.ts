@@ -30,7 +30,11 @@ const CONTRACT_ROUTES: [string, string, 'admin' | 'tenant'][] = [
   ['get', '/v1/webhook-secret', 'tenant'],
   ['post', '/v1/webhook-secret/rotate', 'tenant'],
   ['post', '/v1/webhook-test', 'tenant'],
+  ['post', '/v1/stream-tokens', 'tenant'],
 ];
+
+/** Routes that answer server-sent events rather than JSON. */
+const STREAM_ROUTES = ['/v1/tasks/{sid}/stream', '/v1/events/stream'];
 
 interface Operation {
   security?: Record<string, unknown>[];
@@ -79,6 +83,27 @@ describe('OpenAPI document', () => {
       }
     },
   );
+
+  it.each(STREAM_ROUTES)(
+    'documents GET %s as text/event-stream, with Last-Event-ID and ?token=',
+    (path) => {
+      const operation = doc.paths[path]?.get;
+      expect(operation).toBeDefined();
+      expect(operation.security).toEqual([{ tenant: [] }]);
+      expect(operation.responses['401']).toBeDefined();
+      expect(operation.responses['200'].content?.['text/event-stream']).toBeDefined();
+      const parameters = (operation.parameters ?? []).map((p) => `${p.in}:${p.name}`);
+      expect(parameters).toEqual(
+        expect.arrayContaining(['header:Last-Event-ID', 'query:token', 'query:lastEventId']),
+      );
+    },
+  );
+
+  it('documents the long poll on GET /v1/tasks/{sid}', () => {
+    const parameters = doc.paths['/v1/tasks/{sid}'].get.parameters ?? [];
+    expect(parameters.find((p) => p.name === 'wait')?.schema).toMatchObject({ maximum: 60 });
+    expect(parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['after', 'Prefer']));
+  });
 
   it('shows the limits a client must respect', () => {
     const create = doc.components.schemas.CreateSubscriptionDto.properties!;

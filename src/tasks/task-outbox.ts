@@ -11,6 +11,7 @@ import {
   JsonValue,
   serializeWebhookPayload,
   TASK_EVENT_TYPES,
+  TaskEventDataInput,
   TaskEventType,
 } from '../webhooks/webhook-payload';
 
@@ -285,28 +286,41 @@ export class TaskOutbox {
   private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscription): string {
     return serializeWebhookPayload(
       buildWebhookPayload({
-        type: event.type as TaskEventType,
-        observedAt: event.observedAt,
+        ...taskEventDataInput(task.sid, event),
         // a row that carries an endpoint's deliveries speaks for the endpoint
         ...(subscription.endpointId !== null
           ? { endpointId: subscription.endpointId }
           : { subscriptionId: subscription.id }),
-        sid: task.sid,
-        sequence: event.sequence,
-        state: (event.state ?? 'unknown') as TaskState,
-        previousState: (event.previousState as TaskState | null) ?? null,
-        status: event.status,
-        previousStatus: event.previousStatus,
-        progress: event.progress,
-        queueNum: event.queueNum,
-        queueTotal: event.queueTotal,
-        costTime: event.costTime,
-        message: event.message,
-        outputResult: (event.outputResult as JsonValue | null) ?? null,
         metadata: subscription.metadata as JsonObject,
         includePhotoParameters: subscription.includePhotoParameters,
         photoParameters: (task.photoParameters as JsonValue | null) ?? null,
       }),
     );
   }
+}
+
+/**
+ * A history row as the payload builder takes it: what a webhook of this event
+ * says of the task, whoever receives it (a subscription, an event stream).
+ */
+export function taskEventDataInput(
+  sid: string,
+  event: Omit<PayloadEvent, 'id'>,
+): TaskEventDataInput {
+  return {
+    type: event.type as TaskEventType,
+    observedAt: event.observedAt,
+    sid,
+    sequence: event.sequence,
+    state: (event.state ?? 'unknown') as TaskState,
+    previousState: (event.previousState as TaskState | null) ?? null,
+    status: event.status,
+    previousStatus: event.previousStatus,
+    progress: event.progress,
+    queueNum: event.queueNum,
+    queueTotal: event.queueTotal,
+    costTime: event.costTime,
+    message: event.message,
+    outputResult: (event.outputResult as JsonValue | null) ?? null,
+  };
 }
