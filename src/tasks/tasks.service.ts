@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
+import { QueueEstimates } from '../estimates/queue-estimates';
 import type { Task, TaskEvent } from '../generated/prisma/client';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
 import { TaskErrorDto, TaskEventResponseDto, TaskResponseDto } from './dto/task-response.dto';
@@ -30,10 +31,12 @@ export class TasksService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly database: DatabasePool,
+    private readonly estimates: QueueEstimates,
   ) {}
 
   async get(tenantId: string, sid: string): Promise<TaskResponseDto> {
     const task = await this.find(tenantId, sid);
+    await this.estimates.fresh(tenantId);
     return this.toResponse(task, await this.lastErrorTimes([task]), { photoParameters: true });
   }
 
@@ -54,6 +57,7 @@ export class TasksService {
       omit: { photoParameters: !include.photoParameters },
     });
     const errorTimes = await this.lastErrorTimes(rows.slice(0, limit));
+    await this.estimates.fresh(tenantId);
     return toPage(
       rows,
       limit,
@@ -126,6 +130,12 @@ export class TasksService {
     const errorAt = errorTimes.get(row.id);
     const lastError: TaskErrorDto | null =
       errorAt === undefined ? null : { errNo: row.lastErrNo, errMsg: row.lastErrMsg, at: errorAt };
+    // a queued task's last change is its latest queue position (or queue total) change
+    const estimate = this.estimates.estimate(
+      row.tenantId,
+      { state: row.state, queueNum: row.queueNum, positionSince: row.updatedAt },
+      new Date(),
+    );
     return {
       sid: row.sid,
       state: row.state,
@@ -144,6 +154,7 @@ export class TasksService {
       lastPolledAt: row.lastPolledAt,
       nextPollAt: row.nextPollAt,
       lastError,
+      ...estimate,
     };
   }
 

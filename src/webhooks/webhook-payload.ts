@@ -19,6 +19,22 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** What the estimates of a queued task rest on (see `estimateBasis` in the body). */
+export interface EstimateBasis {
+  tasks: number;
+  windowSeconds: number;
+  drainPerMinute: number | null;
+  finishedTasks: number;
+  runSeconds: number | null;
+}
+
+/** When a queued task should start and finish; all null unless it is queued. */
+export interface TaskEstimateInput {
+  estimatedStartAt: Date | null;
+  estimatedFinishAt: Date | null;
+  estimateBasis: EstimateBasis | null;
+}
+
 /** One task event for one subscription: everything the webhook body says. */
 export interface TaskEventPayloadInput {
   type: TaskEventType;
@@ -38,6 +54,8 @@ export interface TaskEventPayloadInput {
   costTime: number | null;
   message: string | null;
   outputResult: JsonValue | null;
+  /** The ETA of a queued task as of `observedAt`; absent means all null. */
+  estimate?: TaskEstimateInput | null;
   /** As registered with the subscription; absent means `{}`. */
   metadata?: JsonObject | null;
   /** Sent only when `includePhotoParameters` is true. */
@@ -48,8 +66,14 @@ export interface TaskEventPayloadInput {
 /** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
 export type TaskEventData = Omit<
   TaskEventPayloadInput,
-  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters'
-> & { metadata: JsonObject };
+  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters' | 'estimate'
+> & {
+  /** ISO 8601 */
+  estimatedStartAt: string | null;
+  estimatedFinishAt: string | null;
+  estimateBasis: EstimateBasis | null;
+  metadata: JsonObject;
+};
 
 export interface WebhookTestData {
   message: string;
@@ -86,6 +110,9 @@ export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayl
     costTime: input.costTime ?? null,
     message: input.message ?? null,
     outputResult: input.outputResult ?? null,
+    estimatedStartAt: input.estimate?.estimatedStartAt?.toISOString() ?? null,
+    estimatedFinishAt: input.estimate?.estimatedFinishAt?.toISOString() ?? null,
+    estimateBasis: input.estimate?.estimateBasis ?? null,
     metadata: input.metadata ?? {},
   };
   if (input.includePhotoParameters) data.photoParameters = input.photoParameters ?? null;
