@@ -94,7 +94,8 @@ describe('estimated start and finish of queued tasks', () => {
     const atPlace = new Map<string, Body>();
     for (const request of receiver.requests) {
       const { data, type } = body(request);
-      if (type !== 'task.running' && data.queueNum === AT_PLACE) atPlace.set(data.sid, body(request));
+      if (type !== 'task.running' && data.queueNum === AT_PLACE)
+        atPlace.set(data.sid, body(request));
     }
     // a progress event may be superseded before it is sent; nearly all arrive
     expect(atPlace.size).toBeGreaterThanOrEqual(TASKS - 4);
@@ -117,9 +118,10 @@ describe('estimated start and finish of queued tasks', () => {
         // the simulator's costTime for a 1.5 s run: 1.5 to 2.49 s
         expect(runSeconds).toBeGreaterThanOrEqual(1.5);
         expect(runSeconds).toBeLessThan(2.5);
-        expect(
-          Date.parse(data.estimatedFinishAt) - Date.parse(data.estimatedStartAt),
-        ).toBeCloseTo(runSeconds * 1000, -1);
+        expect(Date.parse(data.estimatedFinishAt) - Date.parse(data.estimatedStartAt)).toBeCloseTo(
+          runSeconds * 1000,
+          -1,
+        );
       }
     }
     expect(errors.length).toBeGreaterThanOrEqual(TASKS - 8);

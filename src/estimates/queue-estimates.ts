@@ -70,14 +70,13 @@ export class QueueEstimates {
       try {
         const now = new Date();
         const windowMs = this.config.env.estimateWindowMs;
-        const observations = await this.store.recent(
-          tenantId,
-          new Date(now.getTime() - windowMs),
-        );
+        const observations = await this.store.recent(tenantId, new Date(now.getTime() - windowMs));
         cached.statistics = drainStatistics(observations, now, { windowMs });
       } catch (error) {
         // an estimate is a courtesy: without fresh statistics the old ones (or none) serve
-        this.logger.warn(`refreshing the queue statistics of tenant ${tenantId} failed: ${String(error)}`);
+        this.logger.warn(
+          `refreshing the queue statistics of tenant ${tenantId} failed: ${String(error)}`,
+        );
       } finally {
         cached.fetchedAt = Date.now();
         cached.refreshing = null;

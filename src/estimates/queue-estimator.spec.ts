@@ -148,9 +148,17 @@ describe('estimateTask', () => {
   });
 
   it('counts from when the task reached its place, never into the past', () => {
-    const since = estimateTask({ state: 'queued', queueNum: 1, positionSince: at(0) }, stats, at(4));
+    const since = estimateTask(
+      { state: 'queued', queueNum: 1, positionSince: at(0) },
+      stats,
+      at(4),
+    );
     expect(since.estimatedStartAt).toEqual(at(10));
-    const late = estimateTask({ state: 'queued', queueNum: 1, positionSince: at(0) }, stats, at(60));
+    const late = estimateTask(
+      { state: 'queued', queueNum: 1, positionSince: at(0) },
+      stats,
+      at(60),
+    );
     expect(late.estimatedStartAt).toEqual(at(60));
   });
 
