@@ -98,7 +98,7 @@ export function observationKind(event: ObservedEvent): ObservationKind | null {
   // tracking events (expired, error) and upstream errors repeat the last state: nothing new
   if (!OBSERVED_TYPES.has(event.type)) return null;
   if (event.state === 'queued' && event.queueNum !== null) return 'queued';
-  if (event.state === 'running' && event.previousState === 'queued') return 'started';
+  if (event.type === 'task.running' && event.previousState === 'queued') return 'started';
   if (event.state === 'succeeded') return 'finished';
   return null;
 }
