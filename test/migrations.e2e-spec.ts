@@ -24,6 +24,7 @@ const TABLES = [
   'delivery_attempts',
   'delivery_lanes',
   'poller_heartbeats',
+  'queue_observations',
   'subscriptions',
   'task_events',
   'tasks',
