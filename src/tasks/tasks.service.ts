@@ -36,7 +36,8 @@ export class TasksService {
 
   async get(tenantId: string, sid: string): Promise<TaskResponseDto> {
     const task = await this.find(tenantId, sid);
-    await this.estimates.fresh(tenantId);
+    // only a queued task has estimates: the first read of a tenant loads its statistics
+    if (task.state === 'queued') await this.estimates.fresh(tenantId);
     return this.toResponse(task, await this.lastErrorTimes([task]), { photoParameters: true });
   }
 
@@ -57,7 +58,7 @@ export class TasksService {
       omit: { photoParameters: !include.photoParameters },
     });
     const errorTimes = await this.lastErrorTimes(rows.slice(0, limit));
-    await this.estimates.fresh(tenantId);
+    if (rows.some((row) => row.state === 'queued')) await this.estimates.fresh(tenantId);
     return toPage(
       rows,
       limit,
