@@ -7,6 +7,7 @@ import { createValidationPipe } from './common/validation';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
+import { EstimatesModule } from './estimates/estimates.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
@@ -31,6 +32,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     ScheduleModule.forRoot(),
     UpstreamModule,
     HealthModule,
+    EstimatesModule,
     TaskOutboxModule,
     TenantSecretsModule,
     ApiProtectionModule,

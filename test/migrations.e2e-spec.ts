@@ -26,6 +26,7 @@ const TABLES = [
   'endpoints',
   'poller_heartbeats',
   'recoveries',
+  'queue_observations',
   'subscriptions',
   'task_events',
   'tasks',

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { EstimateBasisDto } from '../tasks/dto/task-response.dto';
 import { TASK_STATES } from '../uxc/task-state';
 import { TASK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../webhooks/webhook-payload';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
@@ -68,6 +69,33 @@ export class TaskEventWebhookDataDto {
   outputResult!: string[] | null;
 
   @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: when the task should start, from how fast this credential's queue has been draining, as of `timestamp`; null when not queued or history is too thin",
+    example: '2026-11-27T05:01:40.000Z',
+  })
+  estimatedStartAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown",
+    example: '2026-11-27T05:02:47.000Z',
+  })
+  estimatedFinishAt!: string | null;
+
+  @ApiProperty({
+    type: EstimateBasisDto,
+    nullable: true,
+    description: 'while queued: what the estimates rest on; null when the task is not queued',
+  })
+  estimateBasis!: EstimateBasisDto | null;
+
+  @ApiProperty({
     type: 'object',
     additionalProperties: true,
     description:
@@ -120,6 +148,7 @@ export class WebhookTestWebhookDto {
 }
 
 export const WEBHOOK_DOC_MODELS = [
+  EstimateBasisDto,
   TaskEventWebhookDataDto,
   TaskEventWebhookDto,
   WebhookTestDataDto,

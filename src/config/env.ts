@@ -35,6 +35,10 @@ export interface Env {
   dispatcherPerHostMax: number;
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
+  /** how far back the ETA of queued tasks looks at a tenant's queue */
+  estimateWindowMs: number;
+  /** how often a process reloads a tenant's queue statistics */
+  estimateRefreshMs: number;
   apiRateLimitPerMinute: number;
   /** the comment line a stream sends when it has had nothing to say for this long */
   streamHeartbeatMs: number;
@@ -194,6 +198,8 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     dispatcherPerHostMax: r.int('DISPATCHER_PER_HOST_MAX', 64, 1, 10_000),
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
+    estimateWindowMs: r.duration('ESTIMATE_WINDOW', '30m'),
+    estimateRefreshMs: r.durationMs('ESTIMATE_REFRESH_MS', 5000, 10, 3_600_000),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),

@@ -19,6 +19,22 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** What the estimates of a queued task rest on (see `estimateBasis` in the body). */
+export interface EstimateBasis {
+  tasks: number;
+  windowSeconds: number;
+  drainPerMinute: number | null;
+  finishedTasks: number;
+  runSeconds: number | null;
+}
+
+/** When a queued task should start and finish; all null unless it is queued. */
+export interface TaskEstimateInput {
+  estimatedStartAt: Date | null;
+  estimatedFinishAt: Date | null;
+  estimateBasis: EstimateBasis | null;
+}
+
 /** One task event, whoever hears of it: the task's part of the webhook body's `data`. */
 export interface TaskEventDataInput {
   type: TaskEventType;
@@ -37,6 +53,8 @@ export interface TaskEventDataInput {
   costTime: number | null;
   message: string | null;
   outputResult: JsonValue | null;
+  /** The ETA of a queued task as of `observedAt`; absent means all null. */
+  estimate?: TaskEstimateInput | null;
 }
 
 /** One task event for one subscription: everything the webhook body says. */
@@ -53,13 +71,18 @@ export interface TaskEventPayloadInput extends TaskEventDataInput {
 }
 
 /** The task's fields of `data`, as server-sent event streams send them (no subscription there). */
-export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt'>;
+export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt' | 'estimate'> & {
+  /** ISO 8601 */
+  estimatedStartAt: string | null;
+  estimatedFinishAt: string | null;
+  estimateBasis: EstimateBasis | null;
+};
 
-/** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
-export type TaskEventData = Omit<
-  TaskEventPayloadInput,
-  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters'
-> & { metadata: JsonObject };
+/** The body's `data`: the task's fields, whom it is for, and metadata always an object. */
+export type TaskEventData = TaskEventFields &
+  Pick<TaskEventPayloadInput, 'subscriptionId' | 'endpointId' | 'photoParameters'> & {
+    metadata: JsonObject;
+  };
 
 export interface WebhookTestData {
   message: string;
@@ -95,6 +118,9 @@ export function buildTaskEventFields(input: TaskEventDataInput): TaskEventFields
     costTime: input.costTime ?? null,
     message: input.message ?? null,
     outputResult: input.outputResult ?? null,
+    estimatedStartAt: input.estimate?.estimatedStartAt?.toISOString() ?? null,
+    estimatedFinishAt: input.estimate?.estimatedFinishAt?.toISOString() ?? null,
+    estimateBasis: input.estimate?.estimateBasis ?? null,
   };
 }
 
