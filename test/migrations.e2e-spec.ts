@@ -23,10 +23,12 @@ const TABLES = [
   'deliveries',
   'delivery_attempts',
   'delivery_lanes',
+  'idempotency_keys',
   'poller_heartbeats',
   'subscriptions',
   'task_events',
   'tasks',
+  'tenant_alerts',
   'tenants',
   'uxc_rate_buckets',
 ];
