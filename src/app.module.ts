@@ -9,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
@@ -31,6 +32,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     TaskOutboxModule,
     TenantSecretsModule,
     ApiProtectionModule,
+    IdempotencyModule,
     TenantsModule,
     SubscriptionsModule,
     TasksModule,

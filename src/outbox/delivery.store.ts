@@ -101,7 +101,7 @@ const ENQUEUE = `
   inserted AS (
     INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload)
     SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload FROM input
-    ON CONFLICT (subscription_id, event_id) DO NOTHING
+    ON CONFLICT (subscription_id, event_id, resend) DO NOTHING
     RETURNING subscription_id
   ),
   lanes AS (
@@ -300,6 +300,23 @@ const REDELIVER = `
   UPDATE subscriptions SET state = 'active', updated_at = now()
   WHERE id IN (SELECT subscription_id FROM d) AND state = 'done'`;
 
+// A copy of a delivery as a new message: a new id (so a new webhook-id), the
+// same event and body, queued in the subscription's lane in sequence order.
+// Its resend number keeps it apart from the event's own delivery, which
+// the enqueue's conflict key still finds.
+const RESEND = `
+  WITH src AS (SELECT * FROM deliveries WHERE id = $1),
+  copy AS (
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, resend)
+    SELECT $2, s.subscription_id, s.task_id, s.event_id, s.event_type, s.sequence, s.payload,
+      (SELECT max(d.resend) + 1 FROM deliveries d
+       WHERE d.subscription_id = s.subscription_id AND d.event_id = s.event_id)
+    FROM src s
+    RETURNING subscription_id
+  )
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE id IN (SELECT subscription_id FROM copy) AND state = 'done'`;
+
 const REOPEN_CANCELED = `
   UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
     detached = false, first_failed_at = NULL, updated_at = now()
@@ -439,6 +456,21 @@ export class DeliveryStore {
     lane: { subscriptionId: string; host: string },
   ): Promise<void> {
     await sql.rows({ name: 'outbox.redeliver', text: REDELIVER, values: [deliveryId] });
+    await this.wake(sql, [lane]);
+  }
+
+  /**
+   * The event of a delivery again, as a new message: a new pending delivery
+   * `newId` with the same body, in the subscription's lane, due now; the
+   * original is left as it ended.
+   */
+  async resend(
+    sql: SqlRunner,
+    deliveryId: string,
+    newId: string,
+    lane: { subscriptionId: string; host: string },
+  ): Promise<void> {
+    await sql.rows({ name: 'outbox.resend', text: RESEND, values: [deliveryId, newId] });
     await this.wake(sql, [lane]);
   }
 

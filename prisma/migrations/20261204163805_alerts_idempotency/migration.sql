@@ -1,5 +1,11 @@
+-- DropIndex
+DROP INDEX "deliveries_subscription_id_event_id_key";
+
 -- AlterTable
 ALTER TABLE "tenants" ADD COLUMN     "alert_url" TEXT;
+
+-- AlterTable
+ALTER TABLE "deliveries" ADD COLUMN     "resend" INTEGER NOT NULL DEFAULT 0;
 
 -- CreateTable
 CREATE TABLE "tenant_alerts" (
@@ -42,6 +48,9 @@ CREATE INDEX "tenant_alerts_tenant_id_idx" ON "tenant_alerts"("tenant_id");
 
 -- CreateIndex
 CREATE INDEX "idempotency_keys_expires_at_idx" ON "idempotency_keys"("expires_at");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "deliveries_subscription_id_event_id_resend_key" ON "deliveries"("subscription_id", "event_id", "resend");
 
 -- AddForeignKey
 ALTER TABLE "tenant_alerts" ADD CONSTRAINT "tenant_alerts_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
