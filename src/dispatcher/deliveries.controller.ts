@@ -50,7 +50,8 @@ export class DeliveriesController {
   @Post('deliveries/:id/redeliver')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'One more attempt, same `webhook-id`; or, with `asNew`, the event again as a new message',
+    summary:
+      'One more attempt, same `webhook-id`; or, with `asNew`, the event again as a new message',
     description:
       'The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual. With `{"asNew": true}` the delivery is left as it is and a new delivery of the same event (same body, a new id and so a new `webhook-id`) is queued in its place in the sequence order; the answer is that new delivery.',
   })

@@ -87,7 +87,10 @@ export class DeliveriesService {
     }
     // a finished subscription has something to send again; a disabled one
     // (410) is asked once more, and stays disabled if it answers 410 again
-    const lane = { subscriptionId: row.subscriptionId, host: hostKey(row.subscription.callbackUrl) };
+    const lane = {
+      subscriptionId: row.subscriptionId,
+      host: hostKey(row.subscription.callbackUrl),
+    };
     const sentId = dto.asNew ? newId('msg') : id;
     await this.prisma.$transaction((tx) =>
       dto.asNew

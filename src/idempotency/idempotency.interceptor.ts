@@ -43,7 +43,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (request.method !== 'POST') return next.handle();
     const header = request.headers[IDEMPOTENCY_HEADER.toLowerCase()];
     if (header === undefined) return next.handle();
-    if (Array.isArray(header)) throw new BadRequestException(`${IDEMPOTENCY_HEADER} must be given once`);
+    if (Array.isArray(header))
+      throw new BadRequestException(`${IDEMPOTENCY_HEADER} must be given once`);
     const problem = idempotencyKeyProblem(header);
     if (problem) throw new BadRequestException(problem);
 

@@ -29,7 +29,11 @@ export class IdempotencyKeyPurger implements OnModuleInit, OnModuleDestroy {
     this.running = true;
     let total = 0;
     try {
-      for (let batch = await this.store.purgeExpired(); batch > 0; batch = await this.store.purgeExpired()) {
+      for (
+        let batch = await this.store.purgeExpired();
+        batch > 0;
+        batch = await this.store.purgeExpired()
+      ) {
         total += batch;
       }
     } catch (error) {
