@@ -13,12 +13,15 @@ import { AlertOutcome, AlertStore, LeasedAlert } from './alert.store';
 const TICK_MS = 1000;
 /** Alerts leased per look. */
 const BATCH = 20;
+/** Ended alerts older than HISTORY_RETENTION are deleted this often. */
+const PURGE_MS = 60 * 60 * 1000;
 
 /**
  * Sends the tenants' alerts: leases due ones, signs each with its tenant's
  * webhook secret (Standard Webhooks headers, the alert's id as `webhook-id`
  * on every attempt), and retries failures on WEBHOOK_RETRY_SCHEDULE like
- * any delivery. Runs where the dispatcher runs (DISPATCHER_ENABLED).
+ * any delivery. Runs where the dispatcher runs (DISPATCHER_ENABLED), and
+ * deletes ended alerts once they are older than HISTORY_RETENTION.
  */
 @Injectable()
 export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +29,7 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}:alerts`;
   private readonly leaseMs: number;
   private timer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | null = null;
   private readonly abort = new AbortController();
 
@@ -48,10 +52,13 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
           .finally(() => (this.tick = null));
       }
     }, TICK_MS);
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_MS);
+    this.purgeTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.purgeTimer);
     this.abort.abort();
     await this.tick;
   }
@@ -67,6 +74,14 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
     }
     await Promise.all(alerts.map((alert) => this.send(alert)));
     return alerts.length;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      while ((await this.store.purgeEnded(this.config.env.historyRetentionMs)) > 0);
+    } catch (error) {
+      this.logger.warn(`removing old alerts failed: ${(error as Error).message}`);
+    }
   }
 
   private async send(alert: LeasedAlert): Promise<void> {

@@ -56,6 +56,14 @@ const RELEASE = `
   UPDATE tenant_alerts SET locked_by = NULL, locked_until = NULL, next_attempt_at = now()
   WHERE id = ANY ($1::text[]) AND locked_by = $2 AND state = 'pending'`;
 
+// ended alerts past HISTORY_RETENTION, a bounded batch at a time
+const PURGE = `
+  DELETE FROM tenant_alerts WHERE id = ANY (ARRAY(
+    SELECT id FROM tenant_alerts
+    WHERE state <> 'pending' AND completed_at < now() - $1 * interval '1 millisecond'
+    LIMIT $2))
+  RETURNING id`;
+
 /**
  * The tenant_alerts table: the outbox of a tenant's own alerts. Queued in the
  * transaction that raises them, leased and completed by AlertSender.
@@ -122,6 +130,16 @@ export class AlertStore {
         answer.error,
       ],
     });
+  }
+
+  /** Deletes up to `limit` alerts that ended more than `retentionMs` ago; returns how many. */
+  async purgeEnded(retentionMs: number, limit = 1000): Promise<number> {
+    const rows = await this.pool.rows<{ id: string }>({
+      name: 'alerts.purge',
+      text: PURGE,
+      values: [retentionMs, limit],
+    });
+    return rows.length;
   }
 
   /** Gives leases back, due now (shutdown). */

@@ -11,6 +11,7 @@ import type { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
 import type { TenantRequest } from '../tenants/authenticated-tenant';
+import { TenantSecrets } from '../tenants/tenant-secrets.service';
 import {
   decideOnTakenKey,
   IDEMPOTENCY_HEADER,
@@ -30,11 +31,16 @@ import { IdempotencyStore } from './idempotency.store';
  * answer is stored once the handler finished; the same key with the same
  * request then answers the stored status and body, with another request 422.
  * Errors (4xx from validation or conflicts, any 5xx) are not kept: the key is
- * given back and the request may be retried with it.
+ * given back and the request may be retried with it. Stored answers are
+ * sealed with ENCRYPTION_KEY: some hold a secret shown only once (a new API
+ * key), which must not sit readable in the database.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly store: IdempotencyStore) {}
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly secrets: TenantSecrets,
+  ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
@@ -59,7 +65,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }
       const stored = await this.store.find(scope, header);
       if (!stored) continue;
-      const decision = decideOnTakenKey(stored, fingerprint);
+      const decision = decideOnTakenKey(
+        { ...stored, body: stored.body === null ? null : this.secrets.open(stored.body) },
+        fingerprint,
+      );
       if (decision.kind === 'mismatch') {
         throw new UnprocessableEntityException(
           `${IDEMPOTENCY_HEADER} "${header}" was already used with a different request (method, path or body); use a new key for a new request`,
@@ -86,7 +95,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return next.handle().pipe(
       mergeMap(async (value: unknown) => {
         if (isStorableStatus(response.statusCode)) {
-          const body = value === undefined ? null : JSON.stringify(value);
+          const body = value === undefined ? null : this.secrets.seal(JSON.stringify(value));
           await this.store.answer(scope, key, response.statusCode, body);
         } else {
           await this.store.release(scope, key);

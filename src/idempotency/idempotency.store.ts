@@ -62,7 +62,7 @@ export class IdempotencyStore {
     return row ?? null;
   }
 
-  /** The claimed key's answer, replayed to every later request with the same key and body. */
+  /** The claimed key's answer (its body sealed by the caller), replayed to every later request with the same key and body. */
   async answer(scope: string, key: string, statusCode: number, body: string | null): Promise<void> {
     await this.pool.rows({
       name: 'idempotency.answer',
