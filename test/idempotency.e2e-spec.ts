@@ -40,6 +40,12 @@ describe('Idempotency-Key on POST', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(await apiKeysOf(acme.tenant.id)).toBe(before + 1);
+    // the stored answer holds a key shown once: it is sealed, not readable in the table
+    const stored = await relay.prisma.idempotencyKey.findFirstOrThrow({
+      where: { key: 'new-key-1' },
+    });
+    expect(stored.statusCode).toBe(201);
+    expect(stored.body).not.toContain(first.body.apiKey);
 
     // without a key every POST runs
     await request(relay.url).post(`/v1/tenants/${acme.tenant.id}/api-keys`).set(admin).expect(201);
