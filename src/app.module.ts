@@ -11,6 +11,7 @@ import { EstimatesModule } from './estimates/estimates.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StreamsModule } from './streams/streams.module';
@@ -36,6 +37,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     TaskOutboxModule,
     TenantSecretsModule,
     ApiProtectionModule,
+    IdempotencyModule,
     TenantsModule,
     SubscriptionsModule,
     EndpointsModule,

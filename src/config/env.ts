@@ -29,6 +29,8 @@ export interface Env {
   webhookRetryScheduleMs: number[];
   webhookSecretGraceMs: number;
   webhookOrderHoldMs: number;
+  /** a subscription failing without a success this long is disabled, its deliveries held */
+  webhookDisableAfterMs: number;
   dispatcherEnabled: boolean;
   dispatcherConcurrency: number;
   dispatcherPerHostConcurrency: number;
@@ -192,6 +194,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     ),
     webhookSecretGraceMs: r.duration('WEBHOOK_SECRET_GRACE', '24h', 0),
     webhookOrderHoldMs: r.duration('WEBHOOK_ORDER_HOLD', '1m', 0),
+    webhookDisableAfterMs: r.duration('WEBHOOK_DISABLE_AFTER', '5d', 1000),
     dispatcherEnabled: r.bool('DISPATCHER_ENABLED', true),
     dispatcherConcurrency: r.int('DISPATCHER_CONCURRENCY', 256, 1, 10_000),
     dispatcherPerHostConcurrency: r.int('DISPATCHER_PER_HOST_CONCURRENCY', 8, 1, 10_000),

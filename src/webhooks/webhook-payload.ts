@@ -162,3 +162,32 @@ export function buildWebhookTestPayload(input: {
 export function serializeWebhookPayload(payload: WebhookPayload<string, unknown>): string {
   return JSON.stringify(payload);
 }
+
+/** Alerts sent to a tenant's `alertUrl` about its own webhook targets. */
+export const ALERT_EVENT_TYPES = ['subscription.disabled', 'endpoint.disabled'] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export interface SubscriptionDisabledData {
+  subscriptionId: string;
+  sid: string;
+  callbackUrl: string;
+  /** why, in words */
+  reason: string;
+  /** the first failure of the run of failures without a success, ISO 8601 */
+  failingSince: string;
+  disabledAt: string;
+  /** deliveries kept as `held`: sent in order once the subscription is re-enabled */
+  heldDeliveries: number;
+}
+
+export type SubscriptionDisabledPayload = WebhookPayload<
+  'subscription.disabled',
+  SubscriptionDisabledData
+>;
+
+/** The `subscription.disabled` alert: a subscription failed without a success for WEBHOOK_DISABLE_AFTER. */
+export function buildSubscriptionDisabledPayload(
+  data: SubscriptionDisabledData,
+): SubscriptionDisabledPayload {
+  return { type: 'subscription.disabled', timestamp: data.disabledAt, data };
+}
