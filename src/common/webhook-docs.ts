@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { EstimateBasisDto } from '../tasks/dto/task-response.dto';
 import { TASK_STATES } from '../uxc/task-state';
 import { TASK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../webhooks/webhook-payload';
+import type { SubscriptionDisabledData } from '../webhooks/webhook-payload';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
 
 /**
@@ -9,8 +11,18 @@ import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
  * for the document; the API docs test checks both name the same fields.
  */
 export class TaskEventWebhookDataDto {
-  @ApiProperty({ example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i' })
-  subscriptionId!: string;
+  @ApiPropertyOptional({
+    example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i',
+    description: 'the subscription the message is for; absent in a message to an endpoint',
+  })
+  subscriptionId?: string;
+
+  @ApiPropertyOptional({
+    example: 'ep_01jf8x0q7m3v2c9e4r5t6y7u8i',
+    description:
+      'the endpoint the message is for (a task tracked with `POST /v1/tasks`), in place of `subscriptionId`',
+  })
+  endpointId?: string;
 
   @ApiProperty({ example: EXAMPLE_SID })
   sid!: string;
@@ -58,9 +70,37 @@ export class TaskEventWebhookDataDto {
   outputResult!: string[] | null;
 
   @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: when the task should start, from how fast this credential's queue has been draining, as of `timestamp`; null when not queued or history is too thin",
+    example: '2026-11-27T05:01:40.000Z',
+  })
+  estimatedStartAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown",
+    example: '2026-11-27T05:02:47.000Z',
+  })
+  estimatedFinishAt!: string | null;
+
+  @ApiProperty({
+    type: EstimateBasisDto,
+    nullable: true,
+    description: 'while queued: what the estimates rest on; null when the task is not queued',
+  })
+  estimateBasis!: EstimateBasisDto | null;
+
+  @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'as registered with the subscription; `{}` when none',
+    description:
+      'as registered with the subscription (or given to `POST /v1/tasks`, for an endpoint); `{}` when none',
     example: { orderId: 'ord_1234' },
   })
   metadata!: Record<string, unknown>;
@@ -108,11 +148,65 @@ export class WebhookTestWebhookDto {
   data!: WebhookTestDataDto;
 }
 
+/** The body of `subscription.disabled`, sent to the tenant's `alertUrl`. */
+export class SubscriptionDisabledDataDto implements SubscriptionDisabledData {
+  @ApiProperty({ example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i' })
+  subscriptionId!: string;
+
+  @ApiProperty({ example: EXAMPLE_SID })
+  sid!: string;
+
+  @ApiProperty({ example: 'https://hooks.example.com/uxc' })
+  callbackUrl!: string;
+
+  @ApiProperty({
+    description: 'why it was disabled, in words',
+    example:
+      'no webhook to callbackUrl succeeded since 2026-11-22T05:00:00.000Z (WEBHOOK_DISABLE_AFTER 5d)',
+  })
+  reason!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'the first failure of the run of failures without a success',
+    example: '2026-11-22T05:00:00.000Z',
+  })
+  failingSince!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T05:00:00.000Z' })
+  disabledAt!: string;
+
+  @ApiProperty({
+    description:
+      'deliveries kept as `held`, never dropped: `PATCH /v1/subscriptions/{subscriptionId}` with `{"state": "active"}` sends them in order',
+    example: 3,
+  })
+  heldDeliveries!: number;
+}
+
+export class SubscriptionDisabledWebhookDto {
+  @ApiProperty({ enum: ['subscription.disabled'] })
+  type!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'when it was disabled',
+    example: '2026-11-27T05:00:00.000Z',
+  })
+  timestamp!: string;
+
+  @ApiProperty({ type: SubscriptionDisabledDataDto })
+  data!: SubscriptionDisabledDataDto;
+}
+
 export const WEBHOOK_DOC_MODELS = [
+  EstimateBasisDto,
   TaskEventWebhookDataDto,
   TaskEventWebhookDto,
   WebhookTestDataDto,
   WebhookTestWebhookDto,
+  SubscriptionDisabledDataDto,
+  SubscriptionDisabledWebhookDto,
 ];
 
 const WHEN: Record<string, string> = {
@@ -127,6 +221,8 @@ const WHEN: Record<string, string> = {
   'task.expired': 'no terminal state within TASK_TTL: polling stopped',
   'task.error': 'UXC kept answering errors for this sid beyond UXC_ERROR_GIVE_UP: polling stopped',
   [WEBHOOK_TEST_EVENT_TYPE]: 'sent by `POST /v1/webhook-test`, no task involved',
+  'subscription.disabled':
+    "a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret",
 };
 
 const SIGNATURE_HEADERS = [
@@ -159,7 +255,7 @@ export function webhooksSection(): Record<string, unknown> {
   const entry = (type: string, model: string) => ({
     post: {
       summary: type,
-      description: `Sent when ${WHEN[type]}. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.`,
+      description: `Sent when ${WHEN[type]}. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.`,
       operationId: `webhook_${type.replace('.', '_')}`,
       tags: ['webhooks'],
       parameters: SIGNATURE_HEADERS,
@@ -178,7 +274,10 @@ export function webhooksSection(): Record<string, unknown> {
       },
       responses: {
         '2XX': { description: 'received; never sent again' },
-        '410': { description: 'gone: the subscription is disabled' },
+        '410': {
+          description:
+            'gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery',
+        },
         default: { description: 'anything else is retried on WEBHOOK_RETRY_SCHEDULE' },
       },
     },
@@ -186,5 +285,6 @@ export function webhooksSection(): Record<string, unknown> {
   return Object.fromEntries([
     ...TASK_EVENT_TYPES.map((type) => [type, entry(type, TaskEventWebhookDto.name)]),
     [WEBHOOK_TEST_EVENT_TYPE, entry(WEBHOOK_TEST_EVENT_TYPE, WebhookTestWebhookDto.name)],
+    ['subscription.disabled', entry('subscription.disabled', SubscriptionDisabledWebhookDto.name)],
   ]);
 }

@@ -29,13 +29,21 @@ export interface Env {
   webhookRetryScheduleMs: number[];
   webhookSecretGraceMs: number;
   webhookOrderHoldMs: number;
+  /** a subscription failing without a success this long is disabled, its deliveries held */
+  webhookDisableAfterMs: number;
   dispatcherEnabled: boolean;
   dispatcherConcurrency: number;
   dispatcherPerHostConcurrency: number;
   dispatcherPerHostMax: number;
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
+  /** how far back the ETA of queued tasks looks at a tenant's queue */
+  estimateWindowMs: number;
+  /** how often a process reloads a tenant's queue statistics */
+  estimateRefreshMs: number;
   apiRateLimitPerMinute: number;
+  /** the comment line a stream sends when it has had nothing to say for this long */
+  streamHeartbeatMs: number;
   /** when set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` */
   metricsToken: string | undefined;
   logLevel: LogLevel;
@@ -186,13 +194,17 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     ),
     webhookSecretGraceMs: r.duration('WEBHOOK_SECRET_GRACE', '24h', 0),
     webhookOrderHoldMs: r.duration('WEBHOOK_ORDER_HOLD', '1m', 0),
+    webhookDisableAfterMs: r.duration('WEBHOOK_DISABLE_AFTER', '5d', 1000),
     dispatcherEnabled: r.bool('DISPATCHER_ENABLED', true),
     dispatcherConcurrency: r.int('DISPATCHER_CONCURRENCY', 256, 1, 10_000),
     dispatcherPerHostConcurrency: r.int('DISPATCHER_PER_HOST_CONCURRENCY', 8, 1, 10_000),
     dispatcherPerHostMax: r.int('DISPATCHER_PER_HOST_MAX', 64, 1, 10_000),
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
+    estimateWindowMs: r.duration('ESTIMATE_WINDOW', '30m'),
+    estimateRefreshMs: r.durationMs('ESTIMATE_REFRESH_MS', 5000, 10, 3_600_000),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
+    streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
     logFormat: 'auto',
@@ -258,7 +270,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
   return { env, reader: r };
 }
 
-const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API)_/;
+const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API|STREAM)_/;
 
 /** Every variable the relay reads (whatever an empty environment lacks). */
 export function knownVariableNames(): ReadonlySet<string> {

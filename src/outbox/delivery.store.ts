@@ -16,6 +16,8 @@ export interface NewDelivery {
   payload: string;
   /** the subscription's callback host key (see hostKey) */
   host: string;
+  /** for a disabled endpoint: kept as `held`, sent when it is re-enabled or recovered */
+  held?: boolean;
 }
 
 /** A lane leased to this dispatcher. */
@@ -43,6 +45,10 @@ export interface LaneHead {
   callbackUrl: string;
   observedAt: Date;
   tenantId: string;
+  /** whose secrets sign it: the tenant's id, or the endpoint's for an endpoint's delivery */
+  secretOwner: string;
+  /** the endpoint the delivery is for, or null for a subscription's own */
+  endpointId: string | null;
   webhookSecretEnc: string;
   previousSecretEnc: string | null;
   previousSecretUntil: Date | null;
@@ -62,7 +68,8 @@ export interface AttemptRecord {
 /**
  * How an attempt (or a decision without one) ends for a delivery:
  * - `succeeded`, `failed` (schedule used up), `superseded`: the delivery is done;
- * - `gone`: 410, the subscription is disabled and its other pending deliveries canceled;
+ * - `gone`: 410, the subscription (or the endpoint) is disabled, and this and
+ *   its other pending deliveries are held;
  * - `retry`: pending again at `nextAttemptAt`;
  * - `detach`: it failed past WEBHOOK_ORDER_HOLD while others wait: it leaves
  *   the subscription's lane for one of its own, due at `nextAttemptAt`;
@@ -88,26 +95,49 @@ export interface Completion {
 }
 
 /** Where a completion left its delivery; `lease-lost` when the lane was no longer ours. */
-export type CompletionState = 'succeeded' | 'pending' | 'failed' | 'superseded' | 'lease-lost';
+export type CompletionState =
+  'succeeded' | 'pending' | 'failed' | 'superseded' | 'held' | 'lease-lost';
+
+/** What the disable sweep reads of a subscription whose webhooks keep failing. */
+export interface FailingTarget {
+  subscriptionId: string;
+  /** the first failure of its oldest pending delivery's current run of failures */
+  failingSince: Date;
+  lastSuccessAt: Date | null;
+  /** the database's clock when read */
+  now: Date;
+}
+
+/** A subscription the sweep disabled, with how many deliveries it holds. */
+export interface DisabledTarget {
+  subscriptionId: string;
+  tenantId: string;
+  sid: string;
+  callbackUrl: string;
+  disabledAt: Date;
+  heldDeliveries: number;
+}
 
 /** Task trackings after which no new event comes. */
 export const FINISHED_TRACKINGS = ['completed', 'expired', 'error'];
 
 const ENQUEUE = `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[])
-      AS i(id, subscription_id, task_id, event_id, event_type, sequence, payload, host)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::boolean[])
+      AS i(id, subscription_id, task_id, event_id, event_type, sequence, payload, host, held)
   ),
   inserted AS (
-    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload)
-    SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload FROM input
-    ON CONFLICT (subscription_id, event_id) DO NOTHING
-    RETURNING subscription_id
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, state)
+    SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload,
+           CASE WHEN held THEN 'held' ELSE 'pending' END
+    FROM input
+    ON CONFLICT (subscription_id, event_id, resend) DO NOTHING
+    RETURNING subscription_id, state
   ),
   lanes AS (
     INSERT INTO delivery_lanes (id, subscription_id, host, due_at)
     SELECT DISTINCT ON (i.subscription_id) i.subscription_id, i.subscription_id, i.host, now()
-    FROM input i WHERE i.subscription_id IN (SELECT subscription_id FROM inserted)
+    FROM input i WHERE i.subscription_id IN (SELECT subscription_id FROM inserted WHERE state = 'pending')
     ORDER BY i.subscription_id
     ON CONFLICT (id) DO UPDATE SET
       version = delivery_lanes.version + 1,
@@ -180,7 +210,11 @@ const LEASE = `
 const HEADS = `
   SELECT l.id AS lane_id, d.id, d.subscription_id, d.event_type, d.sequence, d.payload, d.attempts,
          d.next_attempt_at, d.first_failed_at, d.detached, s.callback_url, ev.observed_at,
-         t.id AS tenant_id, t.webhook_secret_enc, t.previous_secret_enc, t.previous_secret_until,
+         t.id AS tenant_id, coalesce(e.id, t.id) AS secret_owner, e.id AS endpoint_id,
+         -- an endpoint's deliveries are signed with the endpoint's own secrets
+         CASE WHEN e.id IS NULL THEN t.webhook_secret_enc ELSE e.webhook_secret_enc END AS webhook_secret_enc,
+         CASE WHEN e.id IS NULL THEN t.previous_secret_enc ELSE e.previous_secret_enc END AS previous_secret_enc,
+         CASE WHEN e.id IS NULL THEN t.previous_secret_until ELSE e.previous_secret_until END AS previous_secret_until,
          EXISTS (
            SELECT 1 FROM deliveries n
            WHERE n.subscription_id = l.subscription_id AND n.state = 'pending'
@@ -195,6 +229,7 @@ const HEADS = `
   ) d ON true
   JOIN subscriptions s ON s.id = d.subscription_id
   JOIN tenants t ON t.id = s.tenant_id
+  LEFT JOIN endpoints e ON e.id = s.endpoint_id
   JOIN task_events ev ON ev.id = d.event_id`;
 
 // One statement records a whole batch of attempts and moves their deliveries
@@ -223,13 +258,13 @@ const COMPLETE = `
   done AS (
     UPDATE deliveries d SET
       state = CASE i.outcome
-        WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'failed'
+        WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'held'
         WHEN 'superseded' THEN 'superseded' ELSE 'pending' END,
       attempts = d.attempts + CASE WHEN i.at IS NOT NULL AND i.outcome <> 'release' THEN 1 ELSE 0 END,
       next_attempt_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN i.next_attempt_at ELSE d.next_attempt_at END,
       first_failed_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN coalesce(d.first_failed_at, i.at) ELSE d.first_failed_at END,
       detached = d.detached OR i.outcome = 'detach',
-      completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'gone', 'superseded') THEN now() END,
+      completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'superseded') THEN now() END,
       updated_at = now()
     FROM input i JOIN mine m ON m.id = i.lane_id
     WHERE d.id = i.delivery_id AND d.id = ANY ($4::text[])
@@ -239,14 +274,30 @@ const COMPLETE = `
   -- = ANY (ARRAY(...)): an index probe per id (none at all, mostly), where a
   -- semi-join on a table without statistics was planned as a scan of it,
   -- every batch, and made this statement the drain's bottleneck
+  -- a 410 from an endpoint disables the endpoint: every row that carries
+  -- its deliveries (one per task) is disabled with it
+  gone_endpoints AS (
+    SELECT DISTINCT s.endpoint_id AS id FROM subscriptions s
+    WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+      AND s.endpoint_id IS NOT NULL
+  ),
+  endpoints_disabled AS (
+    UPDATE endpoints SET state = 'disabled', updated_at = now()
+    WHERE id = ANY (ARRAY(SELECT id FROM gone_endpoints)) AND state = 'active'
+  ),
+  gone AS (
+    SELECT subscription_id AS id FROM done WHERE outcome = 'gone'
+    UNION
+    SELECT s.id FROM subscriptions s WHERE s.endpoint_id = ANY (ARRAY(SELECT id FROM gone_endpoints))
+  ),
   disabled AS (
     UPDATE subscriptions SET state = 'disabled', updated_at = now()
-    WHERE id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
-      AND state IN ('active', 'done')
+    WHERE id = ANY (ARRAY(SELECT id FROM gone)) AND state IN ('active', 'done')
   ),
-  canceled AS (
-    UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
-    WHERE subscription_id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+  -- nothing is dropped: what was still to send waits, held, for a re-enable or a recovery
+  held AS (
+    UPDATE deliveries SET state = 'held', updated_at = now()
+    WHERE subscription_id = ANY (ARRAY(SELECT id FROM gone))
       AND state = 'pending' AND id <> ALL (ARRAY(SELECT id FROM done))
   ),
   own_lanes AS (
@@ -300,6 +351,23 @@ const REDELIVER = `
   UPDATE subscriptions SET state = 'active', updated_at = now()
   WHERE id IN (SELECT subscription_id FROM d) AND state = 'done'`;
 
+// A copy of a delivery as a new message: a new id (so a new webhook-id), the
+// same event and body, queued in the subscription's lane in sequence order.
+// Its resend number keeps it apart from the event's own delivery, which
+// the enqueue's conflict key still finds.
+const RESEND = `
+  WITH src AS (SELECT * FROM deliveries WHERE id = $1),
+  copy AS (
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, resend)
+    SELECT $2, s.subscription_id, s.task_id, s.event_id, s.event_type, s.sequence, s.payload,
+      (SELECT max(d.resend) + 1 FROM deliveries d
+       WHERE d.subscription_id = s.subscription_id AND d.event_id = s.event_id)
+    FROM src s
+    RETURNING subscription_id
+  )
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE id IN (SELECT subscription_id FROM copy) AND state = 'done'`;
+
 const REOPEN_CANCELED = `
   UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
     detached = false, first_failed_at = NULL, updated_at = now()
@@ -307,9 +375,32 @@ const REOPEN_CANCELED = `
   RETURNING id`;
 
 const RELEASE_HELD = `
-  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
-  WHERE subscription_id = $1 AND state = 'held'
-  RETURNING id`;
+  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now(),
+    detached = false, first_failed_at = NULL
+  WHERE subscription_id = ANY ($1::text[]) AND state = 'held'
+  RETURNING subscription_id`;
+
+// One batch of a recovery: the window's deliveries that ended failed, canceled
+// or held, not yet sent again by this recovery, pending again in their lanes
+// (so in sequence order, with their ids and so their webhook-ids).
+const RECOVER = `
+  WITH picked AS (
+    SELECT d.id FROM deliveries d
+    WHERE d.subscription_id = ANY ($2::text[])
+      AND d.state IN ('failed', 'canceled', 'held')
+      AND d.created_at >= $3 AND d.created_at < $4
+      AND d.recovery_id IS DISTINCT FROM $1
+    ORDER BY d.subscription_id, d.sequence
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE deliveries d SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
+    detached = false, first_failed_at = NULL, recovery_id = $1, updated_at = now()
+  FROM picked WHERE d.id = picked.id
+  RETURNING d.subscription_id`;
+
+const RECOVERY_COUNTS = `
+  SELECT state, count(*)::int AS n FROM deliveries WHERE recovery_id = $1 GROUP BY state`;
 
 const CANCEL_PENDING = `
   UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
@@ -360,6 +451,82 @@ const HOSTS = `
   FROM h WHERE h.host IS NOT NULL
   LIMIT $1`;
 
+// Subscriptions whose webhooks keep failing, for the disable sweep: the lanes
+// whose head failed (retrying), found host by host off (host, retrying,
+// due_at) after the same skip scan as HOSTS, so the read costs the number of
+// hosts and failing lanes, not the size of the outbox. For each: the first
+// failure of its oldest pending delivery and its latest success.
+const FAILING_TARGETS = `
+  WITH RECURSIVE h AS (
+    (SELECT host FROM delivery_lanes ORDER BY host LIMIT 1)
+    UNION ALL
+    SELECT (SELECT l.host FROM delivery_lanes l WHERE l.host > h.host ORDER BY l.host LIMIT 1)
+    FROM h WHERE h.host IS NOT NULL
+  ),
+  failing AS (
+    SELECT DISTINCT f.subscription_id FROM h
+    CROSS JOIN LATERAL (
+      SELECT l.subscription_id FROM delivery_lanes l
+      WHERE l.host = h.host AND l.retrying AND l.locked_by IS NULL
+    ) f
+    WHERE h.host IS NOT NULL
+  )
+  SELECT s.id, f.failing_since,
+    (SELECT max(d.completed_at) FROM deliveries d
+     WHERE d.subscription_id = s.id AND d.state = 'succeeded') AS last_success_at,
+    now() AS now
+  FROM failing
+  JOIN subscriptions s ON s.id = failing.subscription_id AND s.state IN ('active', 'done')
+  CROSS JOIN LATERAL (
+    SELECT min(d.first_failed_at) AS failing_since FROM deliveries d
+    WHERE d.subscription_id = s.id AND d.state = 'pending'
+  ) f
+  WHERE f.failing_since <= now() - $1 * interval '1 millisecond'
+  ORDER BY f.failing_since
+  LIMIT $2`;
+
+// Disables subscriptions that have failed without a success for the whole
+// window, checked again here under the row lock so a success recorded since
+// the read keeps one alive. A lane leased to a dispatcher is left alone (its
+// attempt may succeed; a later sweep decides). Pending deliveries become
+// held, back in sequence order (no longer detached, no failure run) for the
+// re-enable; idle lanes are swept later.
+const DISABLE_FAILING = `
+  WITH target AS (
+    SELECT s.id FROM subscriptions s
+    WHERE s.id = ANY ($1::text[]) AND s.state IN ('active', 'done')
+      AND EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.subscription_id = s.id AND d.state = 'pending'
+          AND d.first_failed_at <= now() - $2 * interval '1 millisecond')
+      AND NOT EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.subscription_id = s.id AND d.state = 'succeeded'
+          AND d.completed_at > now() - $2 * interval '1 millisecond')
+      AND NOT EXISTS (
+        SELECT 1 FROM delivery_lanes l WHERE l.subscription_id = s.id AND l.locked_by IS NOT NULL)
+    ORDER BY s.id
+    FOR UPDATE OF s SKIP LOCKED
+  ),
+  held AS (
+    UPDATE deliveries d SET state = 'held', detached = false, first_failed_at = NULL,
+      next_attempt_at = now(), updated_at = now()
+    WHERE d.subscription_id = ANY (ARRAY(SELECT id FROM target)) AND d.state = 'pending'
+    RETURNING d.subscription_id
+  ),
+  idled AS (
+    UPDATE delivery_lanes l SET due_at = NULL, hold_until = NULL, retrying = false
+    WHERE l.subscription_id = ANY (ARRAY(SELECT id FROM target)) AND l.locked_by IS NULL
+  ),
+  disabled AS (
+    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
+    WHERE s.id = ANY (ARRAY(SELECT id FROM target))
+    RETURNING s.id, s.tenant_id, s.sid, s.callback_url, s.updated_at
+  )
+  SELECT d.id, d.tenant_id, d.sid, d.callback_url, d.updated_at AS disabled_at,
+    (SELECT count(*) FROM held h WHERE h.subscription_id = d.id)::int AS held
+  FROM disabled d`;
+
 const SWEEP_IDLE = `DELETE FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL`;
 
 const STATS = `
@@ -381,6 +548,8 @@ interface HeadRow {
   callback_url: string;
   observed_at: Date;
   tenant_id: string;
+  secret_owner: string;
+  endpoint_id: string | null;
   webhook_secret_enc: string;
   previous_secret_enc: string | null;
   previous_secret_until: Date | null;
@@ -420,6 +589,7 @@ export class DeliveryStore {
         deliveries.map((d) => d.sequence),
         deliveries.map((d) => d.payload),
         deliveries.map((d) => d.host),
+        deliveries.map((d) => d.held ?? false),
       ],
     });
     return row.inserted;
@@ -449,6 +619,21 @@ export class DeliveryStore {
     await this.wake(sql, [lane]);
   }
 
+  /**
+   * The event of a delivery again, as a new message: a new pending delivery
+   * `newId` with the same body, in the subscription's lane, due now; the
+   * original is left as it ended.
+   */
+  async resend(
+    sql: SqlRunner,
+    deliveryId: string,
+    newId: string,
+    lane: { subscriptionId: string; host: string },
+  ): Promise<void> {
+    await sql.rows({ name: 'outbox.resend', text: RESEND, values: [deliveryId, newId] });
+    await this.wake(sql, [lane]);
+  }
+
   /** A revived subscription's canceled delivery of an event is pending again. Returns how many were. */
   async reopenCanceled(
     sql: SqlRunner,
@@ -464,18 +649,68 @@ export class DeliveryStore {
     return rows.length;
   }
 
-  /** A re-enabled subscription's held deliveries are pending again, in its lane, in order. */
+  /**
+   * Re-enabled subscriptions' held deliveries are pending again, each in its
+   * subscription's lane, in order.
+   */
   async releaseHeld(
     sql: SqlRunner,
-    lane: { subscriptionId: string; host: string },
+    lanes: { subscriptionId: string; host: string }[],
   ): Promise<number> {
-    const rows = await sql.rows({
+    if (lanes.length === 0) return 0;
+    const rows = await sql.rows<{ subscription_id: string }>({
       name: 'outbox.release-held',
       text: RELEASE_HELD,
-      values: [lane.subscriptionId],
+      values: [lanes.map((lane) => lane.subscriptionId)],
     });
-    if (rows.length > 0) await this.wake(sql, [lane]);
+    const woken = new Set(rows.map((row) => row.subscription_id));
+    await this.wake(
+      sql,
+      lanes.filter((lane) => woken.has(lane.subscriptionId)),
+    );
     return rows.length;
+  }
+
+  /**
+   * One batch of a recovery: up to `limit` deliveries of these subscriptions
+   * created in [since, until) that ended failed, canceled or held are pending
+   * again, marked as this recovery's, and their lanes woken. Returns how many.
+   */
+  async recover(
+    sql: SqlRunner,
+    recoveryId: string,
+    lanes: { subscriptionId: string; host: string }[],
+    window: { since: Date; until: Date },
+    limit: number,
+  ): Promise<number> {
+    if (lanes.length === 0) return 0;
+    const rows = await sql.rows<{ subscription_id: string }>({
+      name: 'outbox.recover',
+      text: RECOVER,
+      values: [
+        recoveryId,
+        lanes.map((lane) => lane.subscriptionId),
+        window.since,
+        window.until,
+        limit,
+      ],
+    });
+    const woken = new Set(rows.map((row) => row.subscription_id));
+    await this.wake(
+      sql,
+      lanes.filter((lane) => woken.has(lane.subscriptionId)),
+    );
+    return rows.length;
+  }
+
+  /** How many of a recovery's deliveries are in each state now. */
+  async recoveryCounts(sql: SqlRunner, recoveryId: string): Promise<Record<string, number>> {
+    const rows = await sql.rows<{ state: string; n: number }>({
+      name: 'outbox.recovery-counts',
+      text: RECOVERY_COUNTS,
+      values: [recoveryId],
+    });
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }
 
   /** A canceled subscription's pending deliveries are canceled; its lanes find nothing and go idle. */
@@ -554,6 +789,8 @@ export class DeliveryStore {
         callbackUrl: row.callback_url,
         observedAt: row.observed_at,
         tenantId: row.tenant_id,
+        secretOwner: row.secret_owner,
+        endpointId: row.endpoint_id,
         webhookSecretEnc: row.webhook_secret_enc,
         previousSecretEnc: row.previous_secret_enc,
         previousSecretUntil: row.previous_secret_until,
@@ -646,6 +883,63 @@ export class DeliveryStore {
       host: row.host,
       nextDue: row.next_due,
       nextLater: row.next_later,
+    }));
+  }
+
+  /**
+   * Subscriptions with a failing head whose oldest pending delivery has been
+   * failing for at least `disableAfterMs`, oldest first, at most `limit`.
+   */
+  async failingTargets(disableAfterMs: number, limit: number): Promise<FailingTarget[]> {
+    const rows = await this.pool.rows<{
+      id: string;
+      failing_since: Date;
+      last_success_at: Date | null;
+      now: Date;
+    }>({
+      name: 'outbox.failing-targets',
+      text: FAILING_TARGETS,
+      values: [disableAfterMs, limit],
+    });
+    return rows.map((row) => ({
+      subscriptionId: row.id,
+      failingSince: row.failing_since,
+      lastSuccessAt: row.last_success_at,
+      now: row.now,
+    }));
+  }
+
+  /**
+   * Disables these subscriptions if they still have failed without a success
+   * for `disableAfterMs` and no dispatcher holds one of their lanes: their
+   * pending deliveries become held (releaseHeld sends them on re-enable).
+   * Returns the ones it disabled.
+   */
+  async disableFailing(
+    sql: SqlRunner,
+    subscriptionIds: string[],
+    disableAfterMs: number,
+  ): Promise<DisabledTarget[]> {
+    if (subscriptionIds.length === 0) return [];
+    const rows = await sql.rows<{
+      id: string;
+      tenant_id: string;
+      sid: string;
+      callback_url: string;
+      disabled_at: Date;
+      held: number;
+    }>({
+      name: 'outbox.disable-failing',
+      text: DISABLE_FAILING,
+      values: [subscriptionIds, disableAfterMs],
+    });
+    return rows.map((row) => ({
+      subscriptionId: row.id,
+      tenantId: row.tenant_id,
+      sid: row.sid,
+      callbackUrl: row.callback_url,
+      disabledAt: row.disabled_at,
+      heldDeliveries: row.held,
     }));
   }
 

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import { QueueObservationStore } from '../estimates/queue-observation.store';
+import { txRunner } from '../outbox/sql';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
 import { APPLY_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task-changes';
+import { encodeEventIdRange, TASK_EVENT_CHANNEL } from './task-event-channel';
 import { TaskOutbox } from './task-outbox';
 
 /** The poll that holds a task: its id and the `locked_by` of the poller holding it. */
@@ -65,7 +68,8 @@ const MAX_WRITERS = 4;
 /**
  * Appends to a task's history. Each row takes the task's next sequence, and in
  * the same transaction the task's current state changes and the deliveries of
- * notified events are queued: either all of it is written, or none. Appends
+ * notified events are queued: either all of it is written, or none, and one
+ * NOTIFY announces the batch to event streams on every process. Appends
  * that arrive together (a poll cycle in which many tasks changed) share one
  * transaction and a handful of statements.
  */
@@ -78,6 +82,7 @@ export class TaskHistory {
   constructor(
     private readonly prisma: PrismaService,
     private readonly outbox: TaskOutbox,
+    private readonly observations: QueueObservationStore,
   ) {}
 
   /** Writing the change ends the poll, so the lease is given back with it. */
@@ -154,6 +159,10 @@ export class TaskHistory {
           })),
         });
         const eventOf = new Map(events.map((event) => [event.taskId, event]));
+        // one notification for the whole batch, sent on commit: streams and long
+        // polls on every process read the rows back (see task-event-channel.ts)
+        const range = encodeEventIdRange(events.map((event) => event.id));
+        if (range) await tx.$executeRaw`SELECT pg_notify(${TASK_EVENT_CHANNEL}, ${range})`;
         const updated = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           APPLY_TASK_CHANGES,
           held.map((item) => item.lease.taskId),
@@ -165,6 +174,20 @@ export class TaskHistory {
           event: eventOf.get(item.lease.taskId) as TaskEvent,
         }));
         const counts = await this.outbox.enqueueForEvents(tx, changed);
+        // what the ETA of queued tasks learns from: one insert for the batch
+        await this.observations.record(
+          txRunner(tx),
+          changed.map(({ task, event }) => ({
+            tenantId: task.tenantId,
+            taskId: task.id,
+            type: event.type,
+            state: event.state,
+            previousState: event.previousState,
+            queueNum: event.queueNum,
+            costTime: event.costTime,
+            observedAt: event.observedAt,
+          })),
+        );
         const written = new Map(
           changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
         );

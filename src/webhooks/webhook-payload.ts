@@ -19,12 +19,27 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** One task event for one subscription: everything the webhook body says. */
-export interface TaskEventPayloadInput {
+/** What the estimates of a queued task rest on (see `estimateBasis` in the body). */
+export interface EstimateBasis {
+  tasks: number;
+  windowSeconds: number;
+  drainPerMinute: number | null;
+  finishedTasks: number;
+  runSeconds: number | null;
+}
+
+/** When a queued task should start and finish; all null unless it is queued. */
+export interface TaskEstimateInput {
+  estimatedStartAt: Date | null;
+  estimatedFinishAt: Date | null;
+  estimateBasis: EstimateBasis | null;
+}
+
+/** One task event, whoever hears of it: the task's part of the webhook body's `data`. */
+export interface TaskEventDataInput {
   type: TaskEventType;
   /** When the relay observed the change; becomes the top-level `timestamp`. */
   observedAt: Date;
-  subscriptionId: string;
   sid: string;
   sequence: number;
   state: TaskState;
@@ -38,6 +53,16 @@ export interface TaskEventPayloadInput {
   costTime: number | null;
   message: string | null;
   outputResult: JsonValue | null;
+  /** The ETA of a queued task as of `observedAt`; absent means all null. */
+  estimate?: TaskEstimateInput | null;
+}
+
+/** One task event for one subscription: everything the webhook body says. */
+export interface TaskEventPayloadInput extends TaskEventDataInput {
+  /** the subscription the message is for; absent in a message to an endpoint */
+  subscriptionId?: string;
+  /** the endpoint the message is for (a task tracked with POST /v1/tasks), in place of subscriptionId */
+  endpointId?: string;
   /** As registered with the subscription; absent means `{}`. */
   metadata?: JsonObject | null;
   /** Sent only when `includePhotoParameters` is true. */
@@ -45,11 +70,19 @@ export interface TaskEventPayloadInput {
   includePhotoParameters?: boolean;
 }
 
-/** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
-export type TaskEventData = Omit<
-  TaskEventPayloadInput,
-  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters'
-> & { metadata: JsonObject };
+/** The task's fields of `data`, as server-sent event streams send them (no subscription there). */
+export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt' | 'estimate'> & {
+  /** ISO 8601 */
+  estimatedStartAt: string | null;
+  estimatedFinishAt: string | null;
+  estimateBasis: EstimateBasis | null;
+};
+
+/** The body's `data`: the task's fields, whom it is for, and metadata always an object. */
+export type TaskEventData = TaskEventFields &
+  Pick<TaskEventPayloadInput, 'subscriptionId' | 'endpointId' | 'photoParameters'> & {
+    metadata: JsonObject;
+  };
 
 export interface WebhookTestData {
   message: string;
@@ -67,13 +100,12 @@ export type TaskEventPayload = WebhookPayload<TaskEventType, TaskEventData>;
 export type WebhookTestPayload = WebhookPayload<typeof WEBHOOK_TEST_EVENT_TYPE, WebhookTestData>;
 
 /**
- * The webhook body of a task event. Every field is present, with `null` when
- * unknown, so receivers can rely on the shape; the key order is fixed, so the
- * same input always serialises to the same bytes.
+ * The task's fields of a task event's `data`, in their fixed order and with
+ * `null` for what is unknown: what webhooks and event streams both carry, so a
+ * field added here reaches both.
  */
-export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayload {
-  const data: TaskEventData = {
-    subscriptionId: input.subscriptionId,
+export function buildTaskEventFields(input: TaskEventDataInput): TaskEventFields {
+  return {
     sid: input.sid,
     sequence: input.sequence,
     state: input.state,
@@ -86,6 +118,24 @@ export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayl
     costTime: input.costTime ?? null,
     message: input.message ?? null,
     outputResult: input.outputResult ?? null,
+    estimatedStartAt: input.estimate?.estimatedStartAt?.toISOString() ?? null,
+    estimatedFinishAt: input.estimate?.estimatedFinishAt?.toISOString() ?? null,
+    estimateBasis: input.estimate?.estimateBasis ?? null,
+  };
+}
+
+/**
+ * The webhook body of a task event. Every field is present, with `null` when
+ * unknown, so receivers can rely on the shape; the key order is fixed, so the
+ * same input always serialises to the same bytes.
+ */
+export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayload {
+  const data: TaskEventData = {
+    // one or the other, first: whom the message is for
+    ...(input.endpointId !== undefined
+      ? { endpointId: input.endpointId }
+      : { subscriptionId: input.subscriptionId }),
+    ...buildTaskEventFields(input),
     metadata: input.metadata ?? {},
   };
   if (input.includePhotoParameters) data.photoParameters = input.photoParameters ?? null;
@@ -111,4 +161,33 @@ export function buildWebhookTestPayload(input: {
 /** The exact bytes that are signed and sent. */
 export function serializeWebhookPayload(payload: WebhookPayload<string, unknown>): string {
   return JSON.stringify(payload);
+}
+
+/** Alerts sent to a tenant's `alertUrl` about its own webhook targets. */
+export const ALERT_EVENT_TYPES = ['subscription.disabled', 'endpoint.disabled'] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export interface SubscriptionDisabledData {
+  subscriptionId: string;
+  sid: string;
+  callbackUrl: string;
+  /** why, in words */
+  reason: string;
+  /** the first failure of the run of failures without a success, ISO 8601 */
+  failingSince: string;
+  disabledAt: string;
+  /** deliveries kept as `held`: sent in order once the subscription is re-enabled */
+  heldDeliveries: number;
+}
+
+export type SubscriptionDisabledPayload = WebhookPayload<
+  'subscription.disabled',
+  SubscriptionDisabledData
+>;
+
+/** The `subscription.disabled` alert: a subscription failed without a success for WEBHOOK_DISABLE_AFTER. */
+export function buildSubscriptionDisabledPayload(
+  data: SubscriptionDisabledData,
+): SubscriptionDisabledPayload {
+  return { type: 'subscription.disabled', timestamp: data.disabledAt, data };
 }
