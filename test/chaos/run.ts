@@ -54,7 +54,9 @@ async function main(): Promise<number> {
   const short = args.includes('--short');
   const soakAt = args.indexOf('--soak');
   const soakMs = soakAt >= 0 ? durationMs(args[soakAt + 1]) : null;
-  const filters = args.filter((arg, i) => !arg.startsWith('--') && i !== soakAt + 1);
+  const filters = args.filter(
+    (arg, i) => !arg.startsWith('--') && (soakAt < 0 || i !== soakAt + 1),
+  );
   const chosen = scenarios().filter(
     (scenario) =>
       // a name given runs that scenario, at the short size with --short
