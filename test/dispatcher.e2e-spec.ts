@@ -9,7 +9,7 @@ import { PrismaService } from '../src/database/prisma.service';
 import { DispatcherService } from '../src/dispatcher/dispatcher.service';
 import { LOG_DESTINATION } from '../src/logging/logging.module';
 import { TenantSecrets } from '../src/tenants/tenant-secrets.service';
-import { WebhookSender } from '../src/webhooks/webhook-sender';
+import { WebhookSender } from '../src/dispatcher/webhook-sender';
 import {
   createTestApp,
   LogCapture,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module';
-import { WebhooksModule } from '../webhooks/webhooks.module';
+import { WebhookSenderModule } from './webhook-sender.module';
 import { DispatcherMetrics } from './dispatcher.metrics';
 import { DispatcherScheduler } from './dispatcher.scheduler';
 import { DispatcherService } from './dispatcher.service';
@@ -10,7 +10,7 @@ import { DispatcherService } from './dispatcher.service';
  * from the rest of the relay only the tenants' signing secrets.
  */
 @Module({
-  imports: [WebhooksModule, OutboxModule],
+  imports: [WebhookSenderModule, OutboxModule],
   providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler],
 })
 export class DispatcherModule {}

@@ -11,7 +11,7 @@ import {
   LeasedLane,
 } from '../outbox/delivery.store';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
-import { SendResult, WebhookSender } from '../webhooks/webhook-sender';
+import { SendResult, WebhookSender } from './webhook-sender';
 import { AdaptiveLimit, hostSignal } from './adaptive-limit';
 import { DeliveryWakeups } from './delivery-wakeups';
 import { DispatcherMetrics, resultClass } from './dispatcher.metrics';

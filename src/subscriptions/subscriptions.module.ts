@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenantsModule } from '../tenants/tenants.module';
-import { WebhooksModule } from '../webhooks/webhooks.module';
+import { WebhookSenderModule } from '../dispatcher/webhook-sender.module';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionStore } from './subscription.store';
 import { SubscriptionsService } from './subscriptions.service';
@@ -8,7 +8,7 @@ import { WebhookTestController } from './webhook-test.controller';
 import { WebhookTestService } from './webhook-test.service';
 
 @Module({
-  imports: [TenantsModule, WebhooksModule],
+  imports: [TenantsModule, WebhookSenderModule],
   controllers: [SubscriptionsController, WebhookTestController],
   providers: [SubscriptionStore, SubscriptionsService, WebhookTestService],
 })
