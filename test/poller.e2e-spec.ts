@@ -391,7 +391,8 @@ describe('poller: when polling stops', () => {
       where: { id: first.id },
       data: { state: 'canceled' },
     });
-    await pollCyclesPass(world);
+    // two cycles: this world's TASK_TTL is short
+    await pollCyclesPass(world, 2);
     expect((await taskOf(relay, tenant.tenant.id, sid)).tracking).toBe('active');
     await relay.prisma.subscription.update({
       where: { id: second.id },

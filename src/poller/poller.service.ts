@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
 import { DatabasePool } from '../database/database-pool';
 import { LeaseLostError, TaskHistory, TaskLease } from '../tasks/task-history';
@@ -46,9 +47,9 @@ export class PollerService {
     return this.leases.owner;
   }
 
-  /** How long a claim holds a task before another poller may take it over. */
-  get leaseMs(): number {
-    return this.leases.leaseMs;
+  /** Owner id, lease, heartbeat and stop deadline, as the dispatcher has them. */
+  get loop(): WorkLoop {
+    return this.leases.loop;
   }
 
   /** Tasks being polled right now. */
@@ -98,19 +99,14 @@ export class PollerService {
   }
 
   /**
-   * Stops claiming, lets the polls in flight finish within `deadlineMs`, then
+   * Stops claiming, lets the polls in flight finish within the stop deadline, then
    * gives back every lease still held, so another poller need not wait for them
    * to expire.
    */
-  async stop(deadlineMs: number): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUps.stop();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight.values()]),
-      new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs))),
-    ]);
-    clearTimeout(timer);
+    await this.loop.drain(this.inFlight.values());
     try {
       const released = await this.leases.releaseAll();
       if (released > 0) this.logger.log(`released ${released} task lease(s) at shutdown`);

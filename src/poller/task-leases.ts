@@ -1,3 +1,4 @@
+import { WorkLoop } from '../common/work-loop';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 
@@ -40,11 +41,16 @@ export const POLLER_LIVENESS_MS = 5000;
  * over at the next claim. Also the one writer of `poller_heartbeats`.
  */
 export class TaskLeases {
+  readonly owner: string;
+  readonly leaseMs: number;
+
   constructor(
     private readonly prisma: PrismaService,
-    readonly owner: string,
-    readonly leaseMs: number,
-  ) {}
+    readonly loop: WorkLoop,
+  ) {
+    this.owner = loop.owner;
+    this.leaseMs = loop.leaseMs;
+  }
 
   /**
    * Claims this poller's share of the due tasks, the longest overdue first, in
