@@ -2,7 +2,7 @@ import { DEFAULT_STATUS_MAP, StatusMap } from '../uxc/status-map';
 import type { UxcOutcome } from '../uxc/uxc-outcome';
 import type { UxcTaskData } from '../uxc/uxc-response';
 import { PollOptions, decidePoll, isPastTtl } from './poll-decision';
-import type { ClaimedTask } from './task-leases';
+import type { ClaimedTask } from '../tasks/task.store';
 
 const options: PollOptions = {
   intervalMs: 2000,

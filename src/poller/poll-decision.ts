@@ -6,7 +6,7 @@ import type { StatusMap } from '../uxc/status-map';
 import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
 import { Observation, detectChange } from './change-detection';
 import type { PollOutcome } from './poller.metrics';
-import type { ClaimedTask } from './task-leases';
+import type { ClaimedTask } from '../tasks/task.store';
 
 // Prisma wants a sentinel, not null, to store SQL NULL in a Json column
 const JSON_NULL = Prisma.DbNull;

@@ -8,7 +8,7 @@ import { HistoryRetentionService } from './history-retention.service';
 import { PollerMetrics } from './poller.metrics';
 import { PollerScheduler } from './poller.scheduler';
 import { PollerService } from './poller.service';
-import { TaskLeases } from './task-leases';
+import { TaskStore } from '../tasks/task.store';
 
 /**
  * The poll loop. Always constructed (tests and the retention job use its
@@ -23,11 +23,11 @@ import { TaskLeases } from './task-leases';
       useFactory: (metrics: MetricsService) => new PollerMetrics(metrics),
     },
     {
-      provide: TaskLeases,
+      provide: TaskStore,
       inject: [PrismaService, ConfigService],
       useFactory: (prisma: PrismaService, config: ConfigService) =>
         // a lease outlives the slowest UXC answer plus the writes after it
-        new TaskLeases(prisma, new WorkLoop(config.env.uxcTimeoutMs)),
+        new TaskStore(prisma, new WorkLoop(config.env.uxcTimeoutMs)),
     },
     PollerService,
     HistoryRetentionService,

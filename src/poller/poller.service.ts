@@ -11,7 +11,7 @@ import { UxcOutcome } from '../uxc/uxc-outcome';
 import { PollDecision, PollOptions, decidePoll, isPastTtl } from './poll-decision';
 import { PollOutcome, PollerMetrics } from './poller.metrics';
 import { PollResults } from './poll-results';
-import { ClaimedTask, TaskLeases } from './task-leases';
+import { ClaimedTask, TaskStore } from '../tasks/task.store';
 import { WakeSchedule } from './wake-schedule';
 
 /**
@@ -33,7 +33,7 @@ export class PollerService {
 
   constructor(
     private readonly config: ConfigService,
-    private readonly leases: TaskLeases,
+    private readonly leases: TaskStore,
     private readonly history: TaskHistory,
     private readonly uxc: UxcClient,
     private readonly secrets: TenantSecrets,

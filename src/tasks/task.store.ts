@@ -35,12 +35,13 @@ export interface ClaimedTask {
 export const POLLER_LIVENESS_MS = 5000;
 
 /**
- * Leases on `tasks` rows, so any number of pollers on one database share the
+ * The tasks table's poller transitions (claim, extend, complete, idle,
+ * release) under leases on `tasks` rows, so any number of pollers on one database share the
  * due tasks and none polls a task another is polling. A lease is
  * `locked_by` + `locked_until`; one that expired (its poller died) is taken
  * over at the next claim. Also the one writer of `poller_heartbeats`.
  */
-export class TaskLeases {
+export class TaskStore {
   readonly owner: string;
   readonly leaseMs: number;
 
@@ -141,21 +142,10 @@ export class TaskLeases {
       const held = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM tasks WHERE id = ${taskId} AND locked_by = ${this.owner} FOR UPDATE`;
       if (held.length === 0) return 'lost';
-      const active = await tx.subscription.count({ where: { taskId, state: 'active' } });
-      await tx.task.update({
-        where: { id: taskId },
-        data:
-          active > 0
-            ? { lockedBy: null, lockedUntil: null }
-            : {
-                tracking: 'idle',
-                nextPollAt: null,
-                updatedAt: now,
-                lockedBy: null,
-                lockedUntil: null,
-              },
-      });
-      return active > 0 ? 'subscribed' : 'idle';
+      const idle = await goIdleIfUnsubscribed(tx, taskId, now);
+      await tx.$executeRaw`
+        UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE id = ${taskId}`;
+      return idle ? 'idle' : 'subscribed';
     });
   }
 
@@ -168,4 +158,25 @@ export class TaskLeases {
     return this.prisma.$executeRaw`
       UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE locked_by = ${this.owner}`;
   }
+}
+
+/**
+ * "Go idle when the last subscription is gone", written once: an active task
+ * that no active subscription waits on any more stops being polled (a new
+ * subscription wakes it). The caller holds the task's row lock, so a
+ * subscription created concurrently (which takes it too) is either seen here
+ * or wakes the task after this commits. Answers whether the task went idle.
+ */
+export async function goIdleIfUnsubscribed(
+  tx: Prisma.TransactionClient,
+  taskId: string,
+  now: Date,
+): Promise<boolean> {
+  const went = await tx.$executeRaw`
+    UPDATE tasks SET tracking = 'idle', next_poll_at = NULL, updated_at = ${now}
+    WHERE id = ${taskId} AND tracking = 'active'
+      AND NOT EXISTS (
+        SELECT 1 FROM subscriptions s WHERE s.task_id = ${taskId} AND s.state = 'active'
+      )`;
+  return went > 0;
 }
