@@ -8,12 +8,15 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StreamsModule } from './streams/streams.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
 import { PollerModule } from './poller/poller.module';
+import { RecoveriesModule } from './recoveries/recoveries.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TenantSecretsModule } from './tenants/tenant-secrets.module';
@@ -33,7 +36,10 @@ import { UpstreamModule } from './upstream/upstream.module';
     ApiProtectionModule,
     TenantsModule,
     SubscriptionsModule,
+    EndpointsModule,
+    RecoveriesModule,
     TasksModule,
+    StreamsModule,
     DeliveriesModule,
     PollerModule,
     DispatcherModule,

@@ -101,7 +101,7 @@ export class TaskStore {
         t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
         t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg",
         ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
-        EXISTS (
+        t.tracked_at IS NOT NULL OR EXISTS (
           SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
         ) AS "hasSubscribers",
         (extract(epoch FROM now() - t.next_poll_at) * 1000)::float8 AS "lagMs"`;
@@ -163,7 +163,9 @@ export class TaskStore {
 /**
  * "Go idle when the last subscription is gone", written once: an active task
  * that no active subscription waits on any more stops being polled (a new
- * subscription wakes it). The caller holds the task's row lock, so a
+ * subscription wakes it). A task tracked with POST /v1/tasks (`tracked_at`)
+ * is polled for the tenant's endpoints whether or not any exist yet, so it
+ * never goes idle this way. The caller holds the task's row lock, so a
  * subscription created concurrently (which takes it too) is either seen here
  * or wakes the task after this commits. Answers whether the task went idle.
  */
@@ -174,7 +176,7 @@ export async function goIdleIfUnsubscribed(
 ): Promise<boolean> {
   const went = await tx.$executeRaw`
     UPDATE tasks SET tracking = 'idle', next_poll_at = NULL, updated_at = ${now}
-    WHERE id = ${taskId} AND tracking = 'active'
+    WHERE id = ${taskId} AND tracking = 'active' AND tracked_at IS NULL
       AND NOT EXISTS (
         SELECT 1 FROM subscriptions s WHERE s.task_id = ${taskId} AND s.state = 'active'
       )`;
