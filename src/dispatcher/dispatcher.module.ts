@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 import { WebhookSenderModule } from './webhook-sender.module';
 import { DispatcherMetrics } from './dispatcher.metrics';
 import { DispatcherScheduler } from './dispatcher.scheduler';
@@ -10,7 +11,7 @@ import { DispatcherService } from './dispatcher.service';
  * from the rest of the relay only the tenants' signing secrets.
  */
 @Module({
-  imports: [WebhookSenderModule, OutboxModule],
+  imports: [WebhookSenderModule, OutboxModule, TenantSecretsModule],
   providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler],
 })
 export class DispatcherModule {}

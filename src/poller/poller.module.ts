@@ -8,14 +8,16 @@ import { HistoryRetentionService } from './history-retention.service';
 import { PollerMetrics } from './poller.metrics';
 import { PollerScheduler } from './poller.scheduler';
 import { PollerService } from './poller.service';
+import { TaskOutboxModule } from '../tasks/task-outbox.module';
 import { TaskStore } from '../tasks/task.store';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 
 /**
  * The poll loop. Always constructed (tests and the retention job use its
  * services); its timers run only with POLLER_ENABLED.
  */
 @Module({
-  imports: [UxcModule],
+  imports: [UxcModule, TaskOutboxModule, TenantSecretsModule],
   providers: [
     {
       provide: PollerMetrics,

@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { DefaultTenant } from './default-tenant';
 import { TenantAuthGuard } from './tenant-auth.guard';
+import { TenantSecretsModule } from './tenant-secrets.module';
 import { TenantsController } from './tenants.controller';
 import { TenantsService } from './tenants.service';
 import { WebhookSecretController } from './webhook-secret.controller';
 
 /** The tenants admin API, the webhook-secret routes, the auth guards and the `default` tenant. */
 @Module({
+  imports: [TenantSecretsModule],
   controllers: [TenantsController, WebhookSecretController],
   providers: [TenantsService, DefaultTenant, AdminAuthGuard, TenantAuthGuard],
   exports: [TenantAuthGuard, AdminAuthGuard],
