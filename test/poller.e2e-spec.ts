@@ -403,7 +403,7 @@ describe('poller: when polling stops', () => {
       async () => (await taskOf(relay, tenant.tenant.id, sid)).tracking === 'idle',
     );
     const calls = sim.simulator.stats().bySid[sid];
-    await pollCyclesPass(world);
+    await pollCyclesPass(world, 2);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
 
     // canceling is not an event; a new subscriber wakes the task, and history continues
