@@ -391,8 +391,9 @@ describe('poller: when polling stops', () => {
       where: { id: first.id },
       data: { state: 'canceled' },
     });
-    // two cycles: this world's TASK_TTL is short
-    await pollCyclesPass(world, 2);
+    // still polled for the other subscriber: asked again twice since
+    const asked = sim.simulator.stats().bySid[sid];
+    await waitFor('two more polls', () => sim.simulator.stats().bySid[sid] >= asked + 2);
     expect((await taskOf(relay, tenant.tenant.id, sid)).tracking).toBe('active');
     await relay.prisma.subscription.update({
       where: { id: second.id },
@@ -403,6 +404,7 @@ describe('poller: when polling stops', () => {
       async () => (await taskOf(relay, tenant.tenant.id, sid)).tracking === 'idle',
     );
     const calls = sim.simulator.stats().bySid[sid];
+    // two cycles: this world's TASK_TTL is short
     await pollCyclesPass(world, 2);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
 
