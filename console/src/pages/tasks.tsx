@@ -65,7 +65,6 @@ export function TasksPage() {
         <form
           class="card"
           role="search"
-          aria-label="Find a task by sid"
           onSubmit={(e) => {
             e.preventDefault();
             if (search.trim()) navigate(taskPath(search.trim()));
@@ -79,7 +78,7 @@ export function TasksPage() {
           </Field>
           <button type="submit">Open</button>
         </form>
-        <form class="card" aria-label="Track a sid" onSubmit={startTracking}>
+        <form class="card" onSubmit={startTracking}>
           <Field label="Track a sid (its events go to your endpoints)">
             <input
               required
