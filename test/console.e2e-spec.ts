@@ -31,6 +31,9 @@ const UI_TIMEOUT = 30_000;
  * simulator and a webhook receiver: what an operator does, page by page,
  * with an axe-core check and a screenshot of each page.
  */
+// a browser, a relay process and a task run end to end: minutes on a busy machine
+jest.setTimeout(180_000);
+
 describe('ops console', () => {
   let sim: StandaloneSimulator;
   let receiver: WebhookReceiver;
