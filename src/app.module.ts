@@ -9,12 +9,15 @@ import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
+import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { StreamsModule } from './streams/streams.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { TasksModule } from './tasks/tasks.module';
 import { PollerModule } from './poller/poller.module';
+import { RecoveriesModule } from './recoveries/recoveries.module';
 import { TaskOutboxModule } from './tasks/task-outbox.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TenantSecretsModule } from './tenants/tenant-secrets.module';
@@ -34,7 +37,10 @@ import { UpstreamModule } from './upstream/upstream.module';
     ApiProtectionModule,
     TenantsModule,
     SubscriptionsModule,
+    EndpointsModule,
+    RecoveriesModule,
     TasksModule,
+    StreamsModule,
     DeliveriesModule,
     PollerModule,
     DispatcherModule,

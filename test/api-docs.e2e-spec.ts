@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { TASK_EVENT_TYPES, buildWebhookPayload } from '../src/webhooks/webhook-payload';
+import {
+  TASK_EVENT_TYPES,
+  TaskEventPayloadInput,
+  buildWebhookPayload,
+} from '../src/webhooks/webhook-payload';
 import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 
@@ -27,7 +31,11 @@ const CONTRACT_ROUTES: [string, string, 'admin' | 'tenant'][] = [
   ['get', '/v1/webhook-secret', 'tenant'],
   ['post', '/v1/webhook-secret/rotate', 'tenant'],
   ['post', '/v1/webhook-test', 'tenant'],
+  ['post', '/v1/stream-tokens', 'tenant'],
 ];
+
+/** Routes that answer server-sent events rather than JSON. */
+const STREAM_ROUTES = ['/v1/tasks/{sid}/stream', '/v1/events/stream'];
 
 interface Operation {
   security?: Record<string, unknown>[];
@@ -84,6 +92,27 @@ describe('OpenAPI document', () => {
     expect(operation.responses['200'].content?.['application/json']?.schema).toBeDefined();
   });
 
+  it.each(STREAM_ROUTES)(
+    'documents GET %s as text/event-stream, with Last-Event-ID and ?token=',
+    (path) => {
+      const operation = doc.paths[path]?.get;
+      expect(operation).toBeDefined();
+      expect(operation.security).toEqual([{ tenant: [] }]);
+      expect(operation.responses['401']).toBeDefined();
+      expect(operation.responses['200'].content?.['text/event-stream']).toBeDefined();
+      const parameters = (operation.parameters ?? []).map((p) => `${p.in}:${p.name}`);
+      expect(parameters).toEqual(
+        expect.arrayContaining(['header:Last-Event-ID', 'query:token', 'query:lastEventId']),
+      );
+    },
+  );
+
+  it('documents the long poll on GET /v1/tasks/{sid}', () => {
+    const parameters = doc.paths['/v1/tasks/{sid}'].get.parameters ?? [];
+    expect(parameters.find((p) => p.name === 'wait')?.schema).toMatchObject({ maximum: 60 });
+    expect(parameters.map((p) => p.name)).toEqual(expect.arrayContaining(['after', 'Prefer']));
+  });
+
   it('shows the limits a client must respect', () => {
     const create = doc.components.schemas.CreateSubscriptionDto.properties!;
     expect(create.sid).toMatchObject({
@@ -124,7 +153,7 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
 
   it('documents the body of every event type under webhooks, as sent', () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
-    const sent = buildWebhookPayload({
+    const input: TaskEventPayloadInput = {
       type: 'task.succeeded',
       observedAt: new Date(),
       subscriptionId: 'sub_x',
@@ -143,6 +172,13 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
       metadata: {},
       includePhotoParameters: true,
       photoParameters: {},
+    };
+    const sent = buildWebhookPayload(input);
+    // a message to an endpoint names it in place of the subscription
+    const toEndpoint = buildWebhookPayload({
+      ...input,
+      subscriptionId: undefined,
+      endpointId: 'ep_x',
     });
     for (const type of [...TASK_EVENT_TYPES, 'webhook.test']) {
       const operation = doc.webhooks[type]?.post;
@@ -155,7 +191,7 @@ describe('OpenAPI document: webhooks, version, auth schemes, operations routes',
       expect(headers).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
       if (type !== 'webhook.test') {
         expect(Object.keys(propertiesOf(properties.data)).sort()).toEqual(
-          Object.keys(sent.data).sort(),
+          [...new Set([...Object.keys(sent.data), ...Object.keys(toEndpoint.data)])].sort(),
         );
       }
     }

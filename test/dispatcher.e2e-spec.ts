@@ -213,7 +213,8 @@ describe('dispatcher', () => {
     await sleep(600);
     expect(s.receiver.requests).toHaveLength(1);
     const rows = await deliveriesOf(s.relay, sub.id);
-    expect(rows.map((d) => d.state)).toEqual(['failed']);
+    // kept, held, for a re-enable or a recovery
+    expect(rows.map((d) => d.state)).toEqual(['held']);
     expect(rows[0].attemptLog.map((a) => a.statusCode)).toEqual([410]);
 
     // asked by hand, it is tried once more, and a second 410 leaves it disabled
@@ -222,13 +223,13 @@ describe('dispatcher', () => {
     expect(s.receiver.requests[1].webhookId).toBe(rows[0].id);
     await waitFor('the second failed attempt to be recorded', async () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
-      return row.state === 'failed' && row.attemptLog.length === 2;
+      return row.state === 'held' && row.attemptLog.length === 2;
     });
     const after = await s.relay.prisma.subscription.findUniqueOrThrow({ where: { id: sub.id } });
     expect(after.state).toBe('disabled');
   });
 
-  it('cancels pending deliveries of a subscription that answered 410', async () => {
+  it('holds pending deliveries of a subscription that answered 410', async () => {
     const s = await setup();
     s.receiver.script({ status: 410, delayMs: 300 });
     const sub = await subscribe(s, 'BT|gone-2', '/gone2');
@@ -236,9 +237,9 @@ describe('dispatcher', () => {
     await s.receiver.waitForCount(1);
     // queued while the first is in flight
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
-    await waitFor('the queued delivery to be canceled', async () => {
+    await waitFor('the queued delivery to be held', async () => {
       const rows = await deliveriesOf(s.relay, sub.id);
-      return rows.map((d) => d.state).join() === 'failed,canceled';
+      return rows.map((d) => d.state).join() === 'held,held';
     });
     await sleep(300);
     expect(s.receiver.requests).toHaveLength(1);

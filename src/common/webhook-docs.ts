@@ -9,8 +9,18 @@ import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
  * for the document; the API docs test checks both name the same fields.
  */
 export class TaskEventWebhookDataDto {
-  @ApiProperty({ example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i' })
-  subscriptionId!: string;
+  @ApiPropertyOptional({
+    example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i',
+    description: 'the subscription the message is for; absent in a message to an endpoint',
+  })
+  subscriptionId?: string;
+
+  @ApiPropertyOptional({
+    example: 'ep_01jf8x0q7m3v2c9e4r5t6y7u8i',
+    description:
+      'the endpoint the message is for (a task tracked with `POST /v1/tasks`), in place of `subscriptionId`',
+  })
+  endpointId?: string;
 
   @ApiProperty({ example: EXAMPLE_SID })
   sid!: string;
@@ -60,7 +70,8 @@ export class TaskEventWebhookDataDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: 'as registered with the subscription; `{}` when none',
+    description:
+      'as registered with the subscription (or given to `POST /v1/tasks`, for an endpoint); `{}` when none',
     example: { orderId: 'ord_1234' },
   })
   metadata!: Record<string, unknown>;
@@ -159,7 +170,7 @@ export function webhooksSection(): Record<string, unknown> {
   const entry = (type: string, model: string) => ({
     post: {
       summary: type,
-      description: `Sent when ${WHEN[type]}. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.`,
+      description: `Sent when ${WHEN[type]}. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.`,
       operationId: `webhook_${type.replace('.', '_')}`,
       tags: ['webhooks'],
       parameters: SIGNATURE_HEADERS,
@@ -178,7 +189,10 @@ export function webhooksSection(): Record<string, unknown> {
       },
       responses: {
         '2XX': { description: 'received; never sent again' },
-        '410': { description: 'gone: the subscription is disabled' },
+        '410': {
+          description:
+            'gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery',
+        },
         default: { description: 'anything else is retried on WEBHOOK_RETRY_SCHEDULE' },
       },
     },

@@ -36,6 +36,8 @@ export interface Env {
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
   apiRateLimitPerMinute: number;
+  /** the comment line a stream sends when it has had nothing to say for this long */
+  streamHeartbeatMs: number;
   /** when set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` */
   metricsToken: string | undefined;
   logLevel: LogLevel;
@@ -193,6 +195,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
+    streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
     logFormat: 'auto',
@@ -258,7 +261,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
   return { env, reader: r };
 }
 
-const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API)_/;
+const RELAY_PREFIXES = /^(UXC|POLL|POLLER|WEBHOOK|DISPATCHER|API|STREAM)_/;
 
 /** Every variable the relay reads (whatever an empty environment lacks). */
 export function knownVariableNames(): ReadonlySet<string> {

@@ -51,6 +51,20 @@ export class DeliveriesController {
     return this.deliveries.listForSubscription(tenant.id, id, query);
   }
 
+  @Get('endpoints/:id/deliveries')
+  @ApiOperation({
+    summary: "An endpoint's deliveries, of every tracked task, oldest first",
+  })
+  @TenantRoute({ notFound: true })
+  @ApiOkResponse({ type: DeliveryPageDto })
+  listForEndpoint(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+    @Query() query: PageQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    return this.deliveries.listForEndpoint(tenant.id, id, query);
+  }
+
   @Get('deliveries/:id')
   @ApiOperation({ summary: 'One delivery with every attempt' })
   @TenantRoute({ notFound: true, badRequest: false })

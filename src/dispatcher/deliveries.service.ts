@@ -4,7 +4,7 @@ import { PrismaService } from '../database/prisma.service';
 import { DeliveryStore } from '../outbox/delivery.store';
 import { hostKey } from '../outbox/host-key';
 import { txRunner } from '../outbox/sql';
-import type { Delivery, DeliveryAttempt } from '../generated/prisma/client';
+import type { Delivery, DeliveryAttempt, Prisma } from '../generated/prisma/client';
 import { DeliveryListQueryDto } from './dto/delivery-list-query.dto';
 import {
   DeliveryAttemptDto,
@@ -27,15 +27,36 @@ export class DeliveriesService {
     subscriptionId: string,
     query: PageQueryDto,
   ): Promise<Page<DeliveryResponseDto>> {
+    // the rows that carry an endpoint's deliveries are listed as the endpoint's
     const subscription = await this.prisma.subscription.findFirst({
-      where: { id: subscriptionId, tenantId },
+      where: { id: subscriptionId, tenantId, endpointId: null },
       select: { id: true },
     });
     if (!subscription) throw new NotFoundException(`subscription ${subscriptionId} not found`);
+    return this.page({ subscriptionId }, query);
+  }
+
+  async listForEndpoint(
+    tenantId: string,
+    endpointId: string,
+    query: PageQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    const endpoint = await this.prisma.endpoint.findFirst({
+      where: { id: endpointId, tenantId },
+      select: { id: true },
+    });
+    if (!endpoint) throw new NotFoundException(`endpoint ${endpointId} not found`);
+    return this.page({ subscription: { endpointId } }, query);
+  }
+
+  private async page(
+    where: Prisma.DeliveryWhereInput,
+    query: PageQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
     const limit = pageLimit(query);
     const after = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
     const rows = await this.prisma.delivery.findMany({
-      where: { subscriptionId, ...(after ? { id: { gt: after } } : {}) },
+      where: { ...where, ...(after ? { id: { gt: after } } : {}) },
       orderBy: { id: 'asc' },
       take: limit + 1,
       include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },

@@ -1,81 +1,12 @@
-import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
+import { PgListener } from '../database/pg-listener';
 import { DELIVERY_CHANNEL } from '../outbox/delivery.store';
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 10_000;
-
 /**
- * LISTENs for the outbox's notifications on a connection of its own, and
- * calls `onHost` with the callback host of every lane that gained work, in
- * whichever process wrote it. Reconnects on its own after a database outage;
- * `connected` tells the dispatcher when it must look for work by itself.
+ * LISTENs for the outbox's notifications and calls `onHost` with the callback
+ * host of every lane that gained work, in whichever process wrote it.
  */
-export class DeliveryWakeups {
-  private readonly logger = new Logger(DeliveryWakeups.name);
-  private client: Client | null = null;
-  private stopped = false;
-  private retryMs = RECONNECT_MIN_MS;
-  private timer: NodeJS.Timeout | undefined;
-  connected = false;
-
-  constructor(
-    private readonly url: string,
-    private readonly onHost: (host: string) => void,
-    private readonly onReconnect: () => void,
-  ) {}
-
-  start(): void {
-    void this.connect();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    const client = this.client;
-    this.client = null;
-    this.connected = false;
-    await client?.end().catch(() => undefined);
-  }
-
-  private async connect(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: this.url });
-    client.on('notification', (message) => {
-      if (message.payload) this.onHost(message.payload);
-    });
-    client.on('error', () => this.lost(client));
-    client.on('end', () => this.lost(client));
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${DELIVERY_CHANNEL}`);
-    } catch (error) {
-      this.logger.debug(`LISTEN failed: ${(error as Error).message}`);
-      this.lost(client);
-      return;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-    this.connected = true;
-    this.retryMs = RECONNECT_MIN_MS;
-    // notifications sent while the connection was down are gone: look once
-    this.onReconnect();
-  }
-
-  private lost(client: Client): void {
-    if (this.client !== null && this.client !== client) return;
-    this.client = null;
-    this.connected = false;
-    client.removeAllListeners('end');
-    client.end().catch(() => undefined);
-    if (this.stopped || this.timer?.hasRef()) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.connect();
-    }, this.retryMs);
-    this.retryMs = Math.min(RECONNECT_MAX_MS, this.retryMs * 2);
+export class DeliveryWakeups extends PgListener {
+  constructor(url: string, onHost: (host: string) => void, onReconnect: () => void) {
+    super(url, DELIVERY_CHANNEL, onHost, onReconnect);
   }
 }

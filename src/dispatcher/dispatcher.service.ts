@@ -448,7 +448,10 @@ export class DispatcherService implements OnModuleDestroy {
         break;
       case 'gone':
         this.logger.warn({
-          msg: `subscription ${head.subscriptionId} disabled: its endpoint answered 410 Gone to ${ids}`,
+          msg:
+            head.endpointId !== null
+              ? `endpoint ${head.endpointId} disabled: it answered 410 Gone to ${ids}; its deliveries are held until PATCH /v1/endpoints/${head.endpointId} {"state":"active"} or a recovery`
+              : `subscription ${head.subscriptionId} disabled: its endpoint answered 410 Gone to ${ids}; its deliveries are held`,
           ...fields,
         });
         break;

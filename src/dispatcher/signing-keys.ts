@@ -10,7 +10,7 @@ interface Cached {
 }
 
 /**
- * Each tenant's signing keys, decrypted and decoded once and kept while the
+ * Each tenant's (and each endpoint's) signing keys, decrypted and decoded once and kept while the
  * ciphertext in the claimed row is the same: a rotation changes it, so the
  * next message is signed with the new keys without asking.
  */
@@ -34,7 +34,7 @@ export class SigningKeys {
   }
 
   private keysFor(head: LaneHead, now: number): Buffer[] {
-    let cached = this.cache.get(head.tenantId);
+    let cached = this.cache.get(head.secretOwner);
     if (
       !cached ||
       cached.current !== head.webhookSecretEnc ||
@@ -51,7 +51,7 @@ export class SigningKeys {
         previousUntil: head.previousSecretUntil?.getTime() ?? null,
       };
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(head.tenantId, cached);
+      this.cache.set(head.secretOwner, cached);
     }
     if (cached.previousKey && cached.previousUntil !== null && cached.previousUntil > now) {
       return [cached.keys[0], cached.previousKey];

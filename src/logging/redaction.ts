@@ -13,6 +13,7 @@ const SECRET_FIELDS = [
   'encryptionKey',
   'adminToken',
   'password',
+  'token',
 ];
 
 export const REDACTED_PATHS = [

@@ -16,6 +16,8 @@ export interface NewDelivery {
   payload: string;
   /** the subscription's callback host key (see hostKey) */
   host: string;
+  /** for a disabled endpoint: kept as `held`, sent when it is re-enabled or recovered */
+  held?: boolean;
 }
 
 /** A lane leased to this dispatcher. */
@@ -43,6 +45,10 @@ export interface LaneHead {
   callbackUrl: string;
   observedAt: Date;
   tenantId: string;
+  /** whose secrets sign it: the tenant's id, or the endpoint's for an endpoint's delivery */
+  secretOwner: string;
+  /** the endpoint the delivery is for, or null for a subscription's own */
+  endpointId: string | null;
   webhookSecretEnc: string;
   previousSecretEnc: string | null;
   previousSecretUntil: Date | null;
@@ -62,7 +68,8 @@ export interface AttemptRecord {
 /**
  * How an attempt (or a decision without one) ends for a delivery:
  * - `succeeded`, `failed` (schedule used up), `superseded`: the delivery is done;
- * - `gone`: 410, the subscription is disabled and its other pending deliveries canceled;
+ * - `gone`: 410, the subscription (or the endpoint) is disabled, and this and
+ *   its other pending deliveries are held;
  * - `retry`: pending again at `nextAttemptAt`;
  * - `detach`: it failed past WEBHOOK_ORDER_HOLD while others wait: it leaves
  *   the subscription's lane for one of its own, due at `nextAttemptAt`;
@@ -88,26 +95,29 @@ export interface Completion {
 }
 
 /** Where a completion left its delivery; `lease-lost` when the lane was no longer ours. */
-export type CompletionState = 'succeeded' | 'pending' | 'failed' | 'superseded' | 'lease-lost';
+export type CompletionState =
+  'succeeded' | 'pending' | 'failed' | 'superseded' | 'held' | 'lease-lost';
 
 /** Task trackings after which no new event comes. */
 export const FINISHED_TRACKINGS = ['completed', 'expired', 'error'];
 
 const ENQUEUE = `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[])
-      AS i(id, subscription_id, task_id, event_id, event_type, sequence, payload, host)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::boolean[])
+      AS i(id, subscription_id, task_id, event_id, event_type, sequence, payload, host, held)
   ),
   inserted AS (
-    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload)
-    SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload FROM input
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, state)
+    SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload,
+           CASE WHEN held THEN 'held' ELSE 'pending' END
+    FROM input
     ON CONFLICT (subscription_id, event_id) DO NOTHING
-    RETURNING subscription_id
+    RETURNING subscription_id, state
   ),
   lanes AS (
     INSERT INTO delivery_lanes (id, subscription_id, host, due_at)
     SELECT DISTINCT ON (i.subscription_id) i.subscription_id, i.subscription_id, i.host, now()
-    FROM input i WHERE i.subscription_id IN (SELECT subscription_id FROM inserted)
+    FROM input i WHERE i.subscription_id IN (SELECT subscription_id FROM inserted WHERE state = 'pending')
     ORDER BY i.subscription_id
     ON CONFLICT (id) DO UPDATE SET
       version = delivery_lanes.version + 1,
@@ -180,7 +190,11 @@ const LEASE = `
 const HEADS = `
   SELECT l.id AS lane_id, d.id, d.subscription_id, d.event_type, d.sequence, d.payload, d.attempts,
          d.next_attempt_at, d.first_failed_at, d.detached, s.callback_url, ev.observed_at,
-         t.id AS tenant_id, t.webhook_secret_enc, t.previous_secret_enc, t.previous_secret_until,
+         t.id AS tenant_id, coalesce(e.id, t.id) AS secret_owner, e.id AS endpoint_id,
+         -- an endpoint's deliveries are signed with the endpoint's own secrets
+         CASE WHEN e.id IS NULL THEN t.webhook_secret_enc ELSE e.webhook_secret_enc END AS webhook_secret_enc,
+         CASE WHEN e.id IS NULL THEN t.previous_secret_enc ELSE e.previous_secret_enc END AS previous_secret_enc,
+         CASE WHEN e.id IS NULL THEN t.previous_secret_until ELSE e.previous_secret_until END AS previous_secret_until,
          EXISTS (
            SELECT 1 FROM deliveries n
            WHERE n.subscription_id = l.subscription_id AND n.state = 'pending'
@@ -195,6 +209,7 @@ const HEADS = `
   ) d ON true
   JOIN subscriptions s ON s.id = d.subscription_id
   JOIN tenants t ON t.id = s.tenant_id
+  LEFT JOIN endpoints e ON e.id = s.endpoint_id
   JOIN task_events ev ON ev.id = d.event_id`;
 
 // One statement records a whole batch of attempts and moves their deliveries
@@ -223,13 +238,13 @@ const COMPLETE = `
   done AS (
     UPDATE deliveries d SET
       state = CASE i.outcome
-        WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'failed'
+        WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'held'
         WHEN 'superseded' THEN 'superseded' ELSE 'pending' END,
       attempts = d.attempts + CASE WHEN i.at IS NOT NULL AND i.outcome <> 'release' THEN 1 ELSE 0 END,
       next_attempt_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN i.next_attempt_at ELSE d.next_attempt_at END,
       first_failed_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN coalesce(d.first_failed_at, i.at) ELSE d.first_failed_at END,
       detached = d.detached OR i.outcome = 'detach',
-      completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'gone', 'superseded') THEN now() END,
+      completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'superseded') THEN now() END,
       updated_at = now()
     FROM input i JOIN mine m ON m.id = i.lane_id
     WHERE d.id = i.delivery_id AND d.id = ANY ($4::text[])
@@ -239,14 +254,30 @@ const COMPLETE = `
   -- = ANY (ARRAY(...)): an index probe per id (none at all, mostly), where a
   -- semi-join on a table without statistics was planned as a scan of it,
   -- every batch, and made this statement the drain's bottleneck
+  -- a 410 from an endpoint disables the endpoint: every row that carries
+  -- its deliveries (one per task) is disabled with it
+  gone_endpoints AS (
+    SELECT DISTINCT s.endpoint_id AS id FROM subscriptions s
+    WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+      AND s.endpoint_id IS NOT NULL
+  ),
+  endpoints_disabled AS (
+    UPDATE endpoints SET state = 'disabled', updated_at = now()
+    WHERE id = ANY (ARRAY(SELECT id FROM gone_endpoints)) AND state = 'active'
+  ),
+  gone AS (
+    SELECT subscription_id AS id FROM done WHERE outcome = 'gone'
+    UNION
+    SELECT s.id FROM subscriptions s WHERE s.endpoint_id = ANY (ARRAY(SELECT id FROM gone_endpoints))
+  ),
   disabled AS (
     UPDATE subscriptions SET state = 'disabled', updated_at = now()
-    WHERE id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
-      AND state IN ('active', 'done')
+    WHERE id = ANY (ARRAY(SELECT id FROM gone)) AND state IN ('active', 'done')
   ),
-  canceled AS (
-    UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
-    WHERE subscription_id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
+  -- nothing is dropped: what was still to send waits, held, for a re-enable or a recovery
+  held AS (
+    UPDATE deliveries SET state = 'held', updated_at = now()
+    WHERE subscription_id = ANY (ARRAY(SELECT id FROM gone))
       AND state = 'pending' AND id <> ALL (ARRAY(SELECT id FROM done))
   ),
   own_lanes AS (
@@ -307,9 +338,32 @@ const REOPEN_CANCELED = `
   RETURNING id`;
 
 const RELEASE_HELD = `
-  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now()
-  WHERE subscription_id = $1 AND state = 'held'
-  RETURNING id`;
+  UPDATE deliveries SET state = 'pending', next_attempt_at = now(), updated_at = now(),
+    detached = false, first_failed_at = NULL
+  WHERE subscription_id = ANY ($1::text[]) AND state = 'held'
+  RETURNING subscription_id`;
+
+// One batch of a recovery: the window's deliveries that ended failed, canceled
+// or held, not yet sent again by this recovery, pending again in their lanes
+// (so in sequence order, with their ids and so their webhook-ids).
+const RECOVER = `
+  WITH picked AS (
+    SELECT d.id FROM deliveries d
+    WHERE d.subscription_id = ANY ($2::text[])
+      AND d.state IN ('failed', 'canceled', 'held')
+      AND d.created_at >= $3 AND d.created_at < $4
+      AND d.recovery_id IS DISTINCT FROM $1
+    ORDER BY d.subscription_id, d.sequence
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE deliveries d SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
+    detached = false, first_failed_at = NULL, recovery_id = $1, updated_at = now()
+  FROM picked WHERE d.id = picked.id
+  RETURNING d.subscription_id`;
+
+const RECOVERY_COUNTS = `
+  SELECT state, count(*)::int AS n FROM deliveries WHERE recovery_id = $1 GROUP BY state`;
 
 const CANCEL_PENDING = `
   UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
@@ -374,6 +428,8 @@ interface HeadRow {
   callback_url: string;
   observed_at: Date;
   tenant_id: string;
+  secret_owner: string;
+  endpoint_id: string | null;
   webhook_secret_enc: string;
   previous_secret_enc: string | null;
   previous_secret_until: Date | null;
@@ -413,6 +469,7 @@ export class DeliveryStore {
         deliveries.map((d) => d.sequence),
         deliveries.map((d) => d.payload),
         deliveries.map((d) => d.host),
+        deliveries.map((d) => d.held ?? false),
       ],
     });
     return row.inserted;
@@ -457,18 +514,68 @@ export class DeliveryStore {
     return rows.length;
   }
 
-  /** A re-enabled subscription's held deliveries are pending again, in its lane, in order. */
+  /**
+   * Re-enabled subscriptions' held deliveries are pending again, each in its
+   * subscription's lane, in order.
+   */
   async releaseHeld(
     sql: SqlRunner,
-    lane: { subscriptionId: string; host: string },
+    lanes: { subscriptionId: string; host: string }[],
   ): Promise<number> {
-    const rows = await sql.rows({
+    if (lanes.length === 0) return 0;
+    const rows = await sql.rows<{ subscription_id: string }>({
       name: 'outbox.release-held',
       text: RELEASE_HELD,
-      values: [lane.subscriptionId],
+      values: [lanes.map((lane) => lane.subscriptionId)],
     });
-    if (rows.length > 0) await this.wake(sql, [lane]);
+    const woken = new Set(rows.map((row) => row.subscription_id));
+    await this.wake(
+      sql,
+      lanes.filter((lane) => woken.has(lane.subscriptionId)),
+    );
     return rows.length;
+  }
+
+  /**
+   * One batch of a recovery: up to `limit` deliveries of these subscriptions
+   * created in [since, until) that ended failed, canceled or held are pending
+   * again, marked as this recovery's, and their lanes woken. Returns how many.
+   */
+  async recover(
+    sql: SqlRunner,
+    recoveryId: string,
+    lanes: { subscriptionId: string; host: string }[],
+    window: { since: Date; until: Date },
+    limit: number,
+  ): Promise<number> {
+    if (lanes.length === 0) return 0;
+    const rows = await sql.rows<{ subscription_id: string }>({
+      name: 'outbox.recover',
+      text: RECOVER,
+      values: [
+        recoveryId,
+        lanes.map((lane) => lane.subscriptionId),
+        window.since,
+        window.until,
+        limit,
+      ],
+    });
+    const woken = new Set(rows.map((row) => row.subscription_id));
+    await this.wake(
+      sql,
+      lanes.filter((lane) => woken.has(lane.subscriptionId)),
+    );
+    return rows.length;
+  }
+
+  /** How many of a recovery's deliveries are in each state now. */
+  async recoveryCounts(sql: SqlRunner, recoveryId: string): Promise<Record<string, number>> {
+    const rows = await sql.rows<{ state: string; n: number }>({
+      name: 'outbox.recovery-counts',
+      text: RECOVERY_COUNTS,
+      values: [recoveryId],
+    });
+    return Object.fromEntries(rows.map((row) => [row.state, row.n]));
   }
 
   /** A canceled subscription's pending deliveries are canceled; its lanes find nothing and go idle. */
@@ -547,6 +654,8 @@ export class DeliveryStore {
         callbackUrl: row.callback_url,
         observedAt: row.observed_at,
         tenantId: row.tenant_id,
+        secretOwner: row.secret_owner,
+        endpointId: row.endpoint_id,
         webhookSecretEnc: row.webhook_secret_enc,
         previousSecretEnc: row.previous_secret_enc,
         previousSecretUntil: row.previous_secret_until,

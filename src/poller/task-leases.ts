@@ -94,7 +94,7 @@ export class TaskLeases {
         t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
         t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg",
         ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
-        EXISTS (
+        t.tracked_at IS NOT NULL OR EXISTS (
           SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
         ) AS "hasSubscribers",
         (extract(epoch FROM now() - t.next_poll_at) * 1000)::float8 AS "lagMs"`;
@@ -135,7 +135,11 @@ export class TaskLeases {
       const held = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM tasks WHERE id = ${taskId} AND locked_by = ${this.owner} FOR UPDATE`;
       if (held.length === 0) return 'lost';
-      const active = await tx.subscription.count({ where: { taskId, state: 'active' } });
+      // a task tracked with POST /v1/tasks is polled for the tenant's
+      // endpoints, whether or not any exist yet
+      const tracked = await tx.task.count({ where: { id: taskId, trackedAt: { not: null } } });
+      const active =
+        tracked + (await tx.subscription.count({ where: { taskId, state: 'active' } }));
       await tx.task.update({
         where: { id: taskId },
         data:

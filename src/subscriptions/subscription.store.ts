@@ -40,7 +40,8 @@ const COLUMNS = (t: string): string => `
   ${t}.id, ${t}.tenant_id AS "tenantId", ${t}.task_id AS "taskId", ${t}.sid,
   ${t}.callback_url AS "callbackUrl", ${t}.events, ${t}.metadata,
   ${t}.include_photo_parameters AS "includePhotoParameters", ${t}.state,
-  ${t}.created_at AS "createdAt", ${t}.updated_at AS "updatedAt"`;
+  ${t}.created_at AS "createdAt", ${t}.updated_at AS "updatedAt",
+  ${t}.endpoint_id AS "endpointId", ${t}.endpoint_key AS "endpointKey"`;
 
 const REVIVABLE = `('${REVIVABLE_STATES.join("','")}')`;
 
@@ -60,6 +61,7 @@ const REGISTER = `
     SELECT i.idx, s.* FROM input i
     JOIN subscriptions s
       ON s.tenant_id = i.tenant_id AND s.sid = i.sid AND s.callback_url = i.callback_url
+     AND s.endpoint_key = ''
   ),
   writing AS (
     SELECT i.*, e.id AS existing_id FROM input i LEFT JOIN existing e ON e.idx = i.idx
@@ -95,12 +97,13 @@ const REGISTER = `
            'active', now(), now()
     FROM writing w JOIN tracked t ON t.tenant_id = w.tenant_id AND t.sid = w.sid
     WHERE w.existing_id IS NULL
-    ON CONFLICT (tenant_id, sid, callback_url) DO NOTHING
+    ON CONFLICT (tenant_id, sid, callback_url, endpoint_key) DO NOTHING
     RETURNING ${COLUMNS('subscriptions')}
   ),
   answered AS (
     SELECT r.idx, 'revived' AS outcome, r.id, r."tenantId", r."taskId", r.sid, r."callbackUrl",
-           r.events, r.metadata, r."includePhotoParameters", r.state, r."createdAt", r."updatedAt"
+           r.events, r.metadata, r."includePhotoParameters", r.state, r."createdAt", r."updatedAt",
+           r."endpointId", r."endpointKey"
     FROM revived r
     UNION ALL
     SELECT i.idx, 'inserted', n.*
@@ -112,6 +115,7 @@ const REGISTER = `
   )
   SELECT a.idx AS index, a.outcome, a.id, a."tenantId", a."taskId", a.sid, a."callbackUrl",
          a.events, a.metadata, a."includePhotoParameters", a.state, a."createdAt", a."updatedAt",
+         a."endpointId", a."endpointKey",
          CASE WHEN a.outcome = 'existing' THEN NULL ELSE t.sequence END AS "taskSequence"
   FROM answered a LEFT JOIN tracked t ON t.id = a."taskId"`;
 
@@ -119,7 +123,8 @@ const FIND_BY_KEYS = `
   SELECT ${COLUMNS('s')}
   FROM unnest($1::text[], $2::text[], $3::text[]) AS k(tenant_id, sid, callback_url)
   JOIN subscriptions s
-    ON s.tenant_id = k.tenant_id AND s.sid = k.sid AND s.callback_url = k.callback_url`;
+    ON s.tenant_id = k.tenant_id AND s.sid = k.sid AND s.callback_url = k.callback_url
+   AND s.endpoint_key = ''`;
 
 // null leaves a field as it is
 const PATCH = `
@@ -135,6 +140,49 @@ const CANCEL = `
   UPDATE subscriptions SET state = 'canceled', updated_at = now()
   WHERE id = $1
   RETURNING ${COLUMNS('subscriptions')}`;
+
+// The rows that carry endpoints' deliveries, one per (endpoint, tracked task),
+// added for what is missing: every endpoint of the tenant (or the ones given)
+// times every tracked task (or the ones given; with `unfinished`, only tasks
+// still being polled). A row mirrors its endpoint's url, filter and state and
+// its task's metadata. Hidden from the subscriptions API.
+const ATTACH_ENDPOINTS = `
+  INSERT INTO subscriptions
+    (id, tenant_id, task_id, sid, callback_url, events, metadata, state,
+     endpoint_id, endpoint_key, created_at, updated_at)
+  SELECT 'sub_' || replace(gen_random_uuid()::text, '-', ''), t.tenant_id, t.id, t.sid, e.url,
+         e.events, coalesce(t.metadata, '{}'::jsonb),
+         CASE WHEN e.state = 'active' THEN 'active' ELSE 'disabled' END,
+         e.id, e.id, now(), now()
+  FROM tasks t JOIN endpoints e ON e.tenant_id = t.tenant_id
+  WHERE t.tenant_id = $1 AND t.tracked_at IS NOT NULL
+    AND ($2::text[] IS NULL OR t.id = ANY ($2::text[]))
+    AND ($3::text[] IS NULL OR e.id = ANY ($3::text[]))
+    AND (NOT $4::boolean OR t.tracking IN ('active', 'idle'))
+  ORDER BY t.id, e.id
+  ON CONFLICT (endpoint_id, task_id) DO NOTHING
+  RETURNING ${COLUMNS('subscriptions')}`;
+
+// An endpoint's new url or filter, on every row of it
+const PATCH_ENDPOINT_ROWS = `
+  UPDATE subscriptions SET
+    callback_url = coalesce($2::text, callback_url),
+    events = coalesce($3::text[], events),
+    updated_at = now()
+  WHERE endpoint_id = $1
+  RETURNING id`;
+
+// A re-enabled endpoint's rows are active again
+const ENABLE_ENDPOINT_ROWS = `
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE endpoint_id = $1 AND state = 'disabled'
+  RETURNING ${COLUMNS('subscriptions')}`;
+
+// A tracked task's new metadata, on the rows of its endpoints
+const TASK_METADATA = `
+  UPDATE subscriptions SET metadata = $2::jsonb, updated_at = now()
+  WHERE task_id = ANY ($1::text[]) AND endpoint_id IS NOT NULL
+  RETURNING id`;
 
 /**
  * The subscriptions table as the API changes it: every write is one of these
@@ -199,6 +247,64 @@ export class SubscriptionStore {
       ],
     });
     return row;
+  }
+
+  /**
+   * Adds the missing rows that carry endpoints' deliveries (see
+   * ATTACH_ENDPOINTS) and returns the rows added.
+   */
+  async attachEndpoints(
+    sql: SqlRunner,
+    tenantId: string,
+    scope: { taskIds?: string[]; endpointIds?: string[]; unfinished?: boolean },
+  ): Promise<Subscription[]> {
+    return sql.rows<Subscription>({
+      name: 'subscriptions.attach-endpoints',
+      text: ATTACH_ENDPOINTS,
+      values: [
+        tenantId,
+        scope.taskIds ?? null,
+        scope.endpointIds ?? null,
+        scope.unfinished ?? false,
+      ],
+    });
+  }
+
+  /** An endpoint's new url or event filter, on every row that carries its deliveries. */
+  async patchEndpointRows(
+    sql: SqlRunner,
+    endpointId: string,
+    patch: { url?: string; events?: string[] },
+  ): Promise<void> {
+    if (patch.url === undefined && patch.events === undefined) return;
+    await sql.rows({
+      name: 'subscriptions.patch-endpoint-rows',
+      text: PATCH_ENDPOINT_ROWS,
+      values: [endpointId, patch.url ?? null, patch.events ?? null],
+    });
+  }
+
+  /** A re-enabled endpoint's rows are active again; returns them. */
+  async enableEndpointRows(sql: SqlRunner, endpointId: string): Promise<Subscription[]> {
+    return sql.rows<Subscription>({
+      name: 'subscriptions.enable-endpoint-rows',
+      text: ENABLE_ENDPOINT_ROWS,
+      values: [endpointId],
+    });
+  }
+
+  /** New metadata of tracked tasks, for the later webhooks to their endpoints. */
+  async setTrackedMetadata(
+    sql: SqlRunner,
+    taskIds: string[],
+    metadata: Record<string, unknown>,
+  ): Promise<void> {
+    if (taskIds.length === 0) return;
+    await sql.rows({
+      name: 'subscriptions.tracked-metadata',
+      text: TASK_METADATA,
+      values: [taskIds, JSON.stringify(metadata)],
+    });
   }
 
   async cancel(sql: SqlRunner, id: string): Promise<Subscription> {

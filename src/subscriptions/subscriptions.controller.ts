@@ -12,6 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiOkResponse,
@@ -21,6 +22,8 @@ import {
 import type { Response } from 'express';
 import { ErrorResponseDto, TenantRoute } from '../common/api-docs';
 import { Page } from '../common/pagination';
+import { RecoverDto, RecoveryAcceptedDto } from '../recoveries/dto/recovery.dto';
+import { RecoveriesService } from '../recoveries/recoveries.service';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
 import {
@@ -38,7 +41,10 @@ import { SubscriptionsService } from './subscriptions.service';
 @UseGuards(TenantAuthGuard)
 @Controller('v1/subscriptions')
 export class SubscriptionsController {
-  constructor(private readonly subscriptions: SubscriptionsService) {}
+  constructor(
+    private readonly subscriptions: SubscriptionsService,
+    private readonly recoveries: RecoveriesService,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -131,5 +137,23 @@ export class SubscriptionsController {
     @Param('id') id: string,
   ): Promise<SubscriptionResponseDto> {
     return this.subscriptions.cancel(tenant.id, id);
+  }
+
+  @Post(':id/recover')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Send again what the subscription missed in a window',
+    description:
+      'A background job sends again every delivery of this subscription created in `[since, until)` that ended `failed`, `canceled` or `held`, in sequence order and with its original `webhook-id`. Follow it with `GET /v1/recoveries/:id`.',
+  })
+  @TenantRoute({ notFound: true })
+  @ApiAcceptedResponse({ type: RecoveryAcceptedDto })
+  async recover(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Param('id') id: string,
+    @Body() dto: RecoverDto,
+  ): Promise<RecoveryAcceptedDto> {
+    const subscription = await this.subscriptions.find(tenant.id, id);
+    return this.recoveries.start(tenant.id, { subscriptionId: subscription.id }, dto);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RecoveriesModule } from '../recoveries/recoveries.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { SubscriptionsController } from './subscriptions.controller';
@@ -8,7 +9,7 @@ import { WebhookTestController } from './webhook-test.controller';
 import { WebhookTestService } from './webhook-test.service';
 
 @Module({
-  imports: [TenantsModule, WebhooksModule],
+  imports: [TenantsModule, WebhooksModule, RecoveriesModule],
   controllers: [SubscriptionsController, WebhookTestController],
   providers: [SubscriptionStore, SubscriptionsService, WebhookTestService],
 })

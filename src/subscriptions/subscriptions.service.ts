@@ -100,6 +100,8 @@ export class SubscriptionsService {
     const rows = await this.prisma.subscription.findMany({
       where: {
         tenantId,
+        // the rows that carry an endpoint's deliveries are the endpoint's, not subscriptions
+        endpointId: null,
         ...(query.sid !== undefined ? { sid: query.sid } : {}),
         ...(query.state !== undefined ? { state: query.state } : {}),
         ...(after ? { id: { gt: after } } : {}),
@@ -149,7 +151,7 @@ export class SubscriptionsService {
       const task = reenable ? await this.outbox.track(tx, tenantId, existing.sid) : undefined;
       const updated = await this.store.patch(txRunner(tx), id, patch);
       if (task) {
-        await this.outbox.releaseHeld(tx, updated);
+        await this.outbox.releaseHeld(txRunner(tx), [updated]);
         await this.outbox.enqueueCurrentState(tx, task, updated, { created: false });
       }
       return updated;
@@ -173,8 +175,9 @@ export class SubscriptionsService {
         where: { taskId: existing.taskId, state: 'active' },
       });
       if (listeners === 0) {
+        // a task tracked for the tenant's endpoints is polled without subscribers
         await tx.task.updateMany({
-          where: { id: existing.taskId, tracking: 'active' },
+          where: { id: existing.taskId, tracking: 'active', trackedAt: null },
           data: { tracking: 'idle', nextPollAt: null, updatedAt: new Date() },
         });
       }
@@ -185,7 +188,9 @@ export class SubscriptionsService {
 
   /** The subscription, if it is this tenant's; a foreign id is as unknown as a missing one. */
   async find(tenantId: string, id: string): Promise<Subscription> {
-    const row = await this.prisma.subscription.findFirst({ where: { id, tenantId } });
+    const row = await this.prisma.subscription.findFirst({
+      where: { id, tenantId, endpointId: null },
+    });
     if (!row) throw new NotFoundException(`subscription ${id} not found`);
     return row;
   }

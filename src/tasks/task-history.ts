@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
 import { APPLY_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task-changes';
+import { encodeEventIdRange, TASK_EVENT_CHANNEL } from './task-event-channel';
 import { TaskOutbox } from './task-outbox';
 
 /** The poll that holds a task: its id and the `locked_by` of the poller holding it. */
@@ -65,7 +66,8 @@ const MAX_WRITERS = 4;
 /**
  * Appends to a task's history. Each row takes the task's next sequence, and in
  * the same transaction the task's current state changes and the deliveries of
- * notified events are queued: either all of it is written, or none. Appends
+ * notified events are queued: either all of it is written, or none, and one
+ * NOTIFY announces the batch to event streams on every process. Appends
  * that arrive together (a poll cycle in which many tasks changed) share one
  * transaction and a handful of statements.
  */
@@ -154,6 +156,10 @@ export class TaskHistory {
           })),
         });
         const eventOf = new Map(events.map((event) => [event.taskId, event]));
+        // one notification for the whole batch, sent on commit: streams and long
+        // polls on every process read the rows back (see task-event-channel.ts)
+        const range = encodeEventIdRange(events.map((event) => event.id));
+        if (range) await tx.$executeRaw`SELECT pg_notify(${TASK_EVENT_CHANNEL}, ${range})`;
         const updated = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           APPLY_TASK_CHANGES,
           held.map((item) => item.lease.taskId),

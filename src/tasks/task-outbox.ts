@@ -11,6 +11,7 @@ import {
   JsonValue,
   serializeWebhookPayload,
   TASK_EVENT_TYPES,
+  TaskEventDataInput,
   TaskEventType,
 } from '../webhooks/webhook-payload';
 
@@ -50,6 +51,45 @@ export function wantsEvent(filter: readonly string[], type: string): boolean {
   return filter.length === 0 || filter.includes(type);
 }
 
+// POST /v1/tasks for many sids at once: each task is tracked (as `track`
+// does) and marked as tracked for the tenant's endpoints; metadata given
+// replaces the task's. `tracked_before` tells a first sight (201) from a repeat.
+const TRACK_FOR_ENDPOINTS = `
+  WITH input AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[]) AS i(sid, task_id, metadata)
+  ),
+  prior AS (
+    SELECT t.sid, t.tracked_at FROM tasks t
+    WHERE t.tenant_id = $1 AND t.sid = ANY ($2::text[])
+  ),
+  tracked AS (
+    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at,
+                       updated_at, tracked_at, metadata)
+    SELECT task_id, $1, sid, 'active', now(), now(), now(), now(), now(), metadata::jsonb
+    FROM input ORDER BY sid
+    ON CONFLICT (tenant_id, sid) DO UPDATE SET
+      tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
+      tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
+      error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
+      consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
+      next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END,
+      tracked_at = coalesce(tasks.tracked_at, now()),
+      metadata = coalesce(excluded.metadata, tasks.metadata)
+    RETURNING id, sid, sequence, metadata
+  )
+  SELECT t.id, t.sid, t.sequence, t.metadata, p.tracked_at AS "trackedBefore"
+  FROM tracked t LEFT JOIN prior p ON p.sid = t.sid`;
+
+/** A task as POST /v1/tasks left it. */
+export interface TrackedTask {
+  id: string;
+  sid: string;
+  sequence: number;
+  metadata: JsonObject | null;
+  /** when it was first tracked for endpoints; null when this call did it */
+  trackedBefore: Date | null;
+}
+
 /**
  * Where task history meets the outbox: the poller appends an event and, in the
  * same transaction, one delivery per interested subscription; the dispatcher
@@ -78,6 +118,28 @@ export class TaskOutbox {
     return tx.task.findUniqueOrThrow({ where: { id: rows[0].id } });
   }
 
+  /**
+   * Tracks sids for the tenant's endpoints (`POST /v1/tasks`): polled from
+   * now on whether or not any subscription waits on them. Sids must not repeat.
+   */
+  async trackForEndpoints(
+    sql: SqlRunner,
+    tenantId: string,
+    items: { sid: string; metadata?: Record<string, unknown> }[],
+  ): Promise<TrackedTask[]> {
+    if (items.length === 0) return [];
+    return sql.rows<TrackedTask>({
+      name: 'outbox.track-for-endpoints',
+      text: TRACK_FOR_ENDPOINTS,
+      values: [
+        tenantId,
+        items.map((item) => item.sid),
+        items.map(() => newId('task')),
+        items.map((item) => (item.metadata !== undefined ? JSON.stringify(item.metadata) : null)),
+      ],
+    });
+  }
+
   /** One delivery of `event` for each active subscription of its task that wants it. */
   async enqueueForEvent(tx: Tx, task: Task, event: TaskEvent): Promise<number> {
     const [count] = await this.enqueueForEvents(tx, [{ task, event }]);
@@ -95,7 +157,8 @@ export class TaskOutbox {
     const subscriptions = await tx.subscription.findMany({
       where: {
         taskId: { in: [...new Set(notified.map((change) => change.task.id))] },
-        state: 'active',
+        // a disabled endpoint keeps what happens meanwhile, held
+        OR: [{ state: 'active' }, { state: 'disabled', endpointId: { not: null } }],
       },
     });
     const byTask = new Map<string, Subscription[]>();
@@ -155,6 +218,7 @@ export class TaskOutbox {
     sql: SqlRunner,
     subscribers: { subscription: Subscription; created: boolean }[],
   ): Promise<number> {
+    subscribers = subscribers.filter(({ subscription }) => subscription.state === 'active');
     if (subscribers.length === 0) return 0;
     const rows = await sql.rows<LatestEventRow>({
       name: 'outbox.latest-events',
@@ -185,12 +249,15 @@ export class TaskOutbox {
     return queued;
   }
 
-  /** A re-enabled subscription sends what was held for it, in order. */
-  async releaseHeld(tx: Tx, subscription: Subscription): Promise<number> {
-    return this.store.releaseHeld(txRunner(tx), {
-      subscriptionId: subscription.id,
-      host: hostKey(subscription.callbackUrl),
-    });
+  /** Re-enabled subscriptions (or an endpoint's rows) send what was held for them, in order. */
+  async releaseHeld(sql: SqlRunner, subscriptions: Subscription[]): Promise<number> {
+    return this.store.releaseHeld(
+      sql,
+      subscriptions.map((subscription) => ({
+        subscriptionId: subscription.id,
+        host: hostKey(subscription.callbackUrl),
+      })),
+    );
   }
 
   /** A canceled subscription sends nothing more: its pending deliveries are canceled. */
@@ -212,31 +279,48 @@ export class TaskOutbox {
       sequence: event.sequence,
       payload: this.payloadFor(task, event, subscription),
       host: hostKey(subscription.callbackUrl),
+      held: subscription.state === 'disabled',
     };
   }
 
   private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscription): string {
     return serializeWebhookPayload(
       buildWebhookPayload({
-        type: event.type as TaskEventType,
-        observedAt: event.observedAt,
-        subscriptionId: subscription.id,
-        sid: task.sid,
-        sequence: event.sequence,
-        state: (event.state ?? 'unknown') as TaskState,
-        previousState: (event.previousState as TaskState | null) ?? null,
-        status: event.status,
-        previousStatus: event.previousStatus,
-        progress: event.progress,
-        queueNum: event.queueNum,
-        queueTotal: event.queueTotal,
-        costTime: event.costTime,
-        message: event.message,
-        outputResult: (event.outputResult as JsonValue | null) ?? null,
+        ...taskEventDataInput(task.sid, event),
+        // a row that carries an endpoint's deliveries speaks for the endpoint
+        ...(subscription.endpointId !== null
+          ? { endpointId: subscription.endpointId }
+          : { subscriptionId: subscription.id }),
         metadata: subscription.metadata as JsonObject,
         includePhotoParameters: subscription.includePhotoParameters,
         photoParameters: (task.photoParameters as JsonValue | null) ?? null,
       }),
     );
   }
+}
+
+/**
+ * A history row as the payload builder takes it: what a webhook of this event
+ * says of the task, whoever receives it (a subscription, an event stream).
+ */
+export function taskEventDataInput(
+  sid: string,
+  event: Omit<PayloadEvent, 'id'>,
+): TaskEventDataInput {
+  return {
+    type: event.type as TaskEventType,
+    observedAt: event.observedAt,
+    sid,
+    sequence: event.sequence,
+    state: (event.state ?? 'unknown') as TaskState,
+    previousState: (event.previousState as TaskState | null) ?? null,
+    status: event.status,
+    previousStatus: event.previousStatus,
+    progress: event.progress,
+    queueNum: event.queueNum,
+    queueTotal: event.queueTotal,
+    costTime: event.costTime,
+    message: event.message,
+    outputResult: (event.outputResult as JsonValue | null) ?? null,
+  };
 }

@@ -1,10 +1,13 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { EXAMPLE_SID, TenantRoute } from '../common/api-docs';
 import { Page, PageQueryDto } from '../common/pagination';
+import { RequestAborted } from '../common/request-aborted';
 import { SidPipe } from '../common/sid.pipe';
+import { preferredWait } from '../streams/prefer-wait';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
+import { GetTaskQueryDto } from './dto/get-task.query';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
 import {
   TaskEventPageDto,
@@ -38,15 +41,27 @@ export class TasksController {
   }
 
   @Get(':sid')
-  @ApiOperation({ summary: 'The task now, as last seen at UXC' })
+  @ApiOperation({
+    summary: 'The task now, as last seen at UXC; with a wait, a long poll',
+    description:
+      "With `?wait=N` (or `Prefer: wait=N`, at most 60 s) the answer waits until the task's `sequence` passes `after` (default: its sequence now) or the task is finished, and comes at once then; else after N seconds, with the state as it is.",
+  })
   @SID_PARAM
+  @ApiHeader({ name: 'Prefer', required: false, description: '`wait=N`: as `?wait=N`' })
   @TenantRoute({ notFound: true })
   @ApiOkResponse({ type: TaskResponseDto })
   get(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('sid', SidPipe) sid: string,
+    @Query() query: GetTaskQueryDto,
+    @Headers('prefer') prefer: string | undefined,
+    @RequestAborted() aborted: AbortSignal,
   ): Promise<TaskResponseDto> {
-    return this.tasks.get(tenant.id, sid);
+    return this.tasks.get(tenant.id, sid, {
+      waitSeconds: query.wait ?? preferredWait(prefer),
+      after: query.after,
+      aborted,
+    });
   }
 
   @Get(':sid/events')

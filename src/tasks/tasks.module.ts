@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { StreamsModule } from '../streams/streams.module';
 import { TenantsModule } from '../tenants/tenants.module';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TenantsModule],
+  imports: [TenantsModule, StreamsModule],
   controllers: [TasksController],
   providers: [TasksService],
 })

@@ -2,6 +2,8 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
+import { FINISHED_TRACKINGS } from '../streams/stream-events';
+import { TaskWaits } from '../streams/task-waits';
 import type { Task, TaskEvent } from '../generated/prisma/client';
 import { ListTasksQueryDto } from './dto/list-tasks.query';
 import { TaskErrorDto, TaskEventResponseDto, TaskResponseDto } from './dto/task-response.dto';
@@ -24,16 +26,47 @@ const FIND_BY_SID = `
     last_err_msg AS "lastErrMsg", locked_by AS "lockedBy", locked_until AS "lockedUntil"
   FROM tasks WHERE tenant_id = $1 AND sid = $2`;
 
+/** A long poll: how long to hold the answer, and for what. */
+export interface TaskWait {
+  waitSeconds?: number;
+  /** answer once the task's sequence passes this; default: its sequence now */
+  after?: number;
+  /** the client went away: stop waiting */
+  aborted?: AbortSignal;
+}
+
+const FINISHED_STATES = ['succeeded', 'failed', 'canceled'];
+
+/** Nothing more will happen to the task: a long poll on it answers at once. */
+function isFinished(task: Pick<Task, 'state' | 'tracking'>): boolean {
+  return FINISHED_STATES.includes(task.state ?? '') || FINISHED_TRACKINGS.includes(task.tracking);
+}
+
 /** Reads what the poller records: tasks as they are now, and their history. */
 @Injectable()
 export class TasksService {
   constructor(
     private readonly prisma: PrismaService,
     private readonly database: DatabasePool,
+    private readonly waits: TaskWaits,
   ) {}
 
-  async get(tenantId: string, sid: string): Promise<TaskResponseDto> {
-    const task = await this.find(tenantId, sid);
+  async get(tenantId: string, sid: string, wait: TaskWait = {}): Promise<TaskResponseDto> {
+    let task = await this.find(tenantId, sid);
+    if (wait.waitSeconds) {
+      const after = wait.after ?? task.sequence;
+      const over = (seen: Task) => seen.sequence > after || isFinished(seen);
+      if (!over(task)) {
+        await this.waits.until(
+          task.id,
+          after,
+          wait.waitSeconds * 1000,
+          async () => over(await this.find(tenantId, sid)),
+          wait.aborted,
+        );
+        task = await this.find(tenantId, sid);
+      }
+    }
     return this.toResponse(task, await this.lastErrorTimes([task]), { photoParameters: true });
   }
 

@@ -19,12 +19,11 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
-/** One task event for one subscription: everything the webhook body says. */
-export interface TaskEventPayloadInput {
+/** One task event, whoever hears of it: the task's part of the webhook body's `data`. */
+export interface TaskEventDataInput {
   type: TaskEventType;
   /** When the relay observed the change; becomes the top-level `timestamp`. */
   observedAt: Date;
-  subscriptionId: string;
   sid: string;
   sequence: number;
   state: TaskState;
@@ -38,12 +37,23 @@ export interface TaskEventPayloadInput {
   costTime: number | null;
   message: string | null;
   outputResult: JsonValue | null;
+}
+
+/** One task event for one subscription: everything the webhook body says. */
+export interface TaskEventPayloadInput extends TaskEventDataInput {
+  /** the subscription the message is for; absent in a message to an endpoint */
+  subscriptionId?: string;
+  /** the endpoint the message is for (a task tracked with POST /v1/tasks), in place of subscriptionId */
+  endpointId?: string;
   /** As registered with the subscription; absent means `{}`. */
   metadata?: JsonObject | null;
   /** Sent only when `includePhotoParameters` is true. */
   photoParameters?: JsonValue | null;
   includePhotoParameters?: boolean;
 }
+
+/** The task's fields of `data`, as server-sent event streams send them (no subscription there). */
+export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt'>;
 
 /** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
 export type TaskEventData = Omit<
@@ -67,13 +77,12 @@ export type TaskEventPayload = WebhookPayload<TaskEventType, TaskEventData>;
 export type WebhookTestPayload = WebhookPayload<typeof WEBHOOK_TEST_EVENT_TYPE, WebhookTestData>;
 
 /**
- * The webhook body of a task event. Every field is present, with `null` when
- * unknown, so receivers can rely on the shape; the key order is fixed, so the
- * same input always serialises to the same bytes.
+ * The task's fields of a task event's `data`, in their fixed order and with
+ * `null` for what is unknown: what webhooks and event streams both carry, so a
+ * field added here reaches both.
  */
-export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayload {
-  const data: TaskEventData = {
-    subscriptionId: input.subscriptionId,
+export function buildTaskEventFields(input: TaskEventDataInput): TaskEventFields {
+  return {
     sid: input.sid,
     sequence: input.sequence,
     state: input.state,
@@ -86,6 +95,21 @@ export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayl
     costTime: input.costTime ?? null,
     message: input.message ?? null,
     outputResult: input.outputResult ?? null,
+  };
+}
+
+/**
+ * The webhook body of a task event. Every field is present, with `null` when
+ * unknown, so receivers can rely on the shape; the key order is fixed, so the
+ * same input always serialises to the same bytes.
+ */
+export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayload {
+  const data: TaskEventData = {
+    // one or the other, first: whom the message is for
+    ...(input.endpointId !== undefined
+      ? { endpointId: input.endpointId }
+      : { subscriptionId: input.subscriptionId }),
+    ...buildTaskEventFields(input),
     metadata: input.metadata ?? {},
   };
   if (input.includePhotoParameters) data.photoParameters = input.photoParameters ?? null;

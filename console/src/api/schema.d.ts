@@ -235,6 +235,26 @@ export interface paths {
         patch: operations["SubscriptionsController_update"];
         trace?: never;
     };
+    "/v1/subscriptions/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again what the subscription missed in a window
+         * @description A background job sends again every delivery of this subscription created in `[since, until)` that ended `failed`, `canceled` or `held`, in sequence order and with its original `webhook-id`. Follow it with `GET /v1/recoveries/:id`.
+         */
+        post: operations["SubscriptionsController_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-test": {
         parameters: {
             query?: never;
@@ -255,6 +275,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/recoveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recovery's progress */
+        get: operations["RecoveriesController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List endpoints, oldest first */
+        get: operations["EndpointsController_list"];
+        put?: never;
+        /**
+         * Add an endpoint: one URL for the events of every tracked task
+         * @description The endpoint receives the events of every task tracked with `POST /v1/tasks` that its `events` filter matches, signed with its own secret (`GET /v1/endpoints/:id/secret`), with `endpointId` in place of `subscriptionId`. Tasks tracked before it was added are heard of from their next event on.
+         */
+        post: operations["EndpointsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint */
+        get: operations["EndpointsController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an endpoint
+         * @description Nothing more is sent to it; its pending deliveries and their history go with it.
+         */
+        delete: operations["EndpointsController_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint's url, filter or description, or re-enable it
+         * @description Later deliveries use the new values. `state: "active"` re-enables a `disabled` endpoint (it answered 410): the deliveries held for it go out, in order per task.
+         */
+        patch: operations["EndpointsController_update"];
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's signing secret, to verify its webhooks with */
+        get: operations["EndpointsController_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret for the endpoint; the old one keeps signing alongside it for WEBHOOK_SECRET_GRACE */
+        post: operations["EndpointsController_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again what the endpoint missed in a window
+         * @description A background job sends again every delivery to this endpoint created in `[since, until)` that ended `failed`, `canceled` or `held`, in sequence order per task and with its original `webhook-id`. Follow it with `GET /v1/recoveries/:id`.
+         */
+        post: operations["EndpointsController_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tasks": {
         parameters: {
             query?: never;
@@ -265,7 +402,31 @@ export interface paths {
         /** List tasks, oldest first */
         get: operations["TasksController_list"];
         put?: never;
-        post?: never;
+        /**
+         * Track a task for the tenant's endpoints, without a callback URL
+         * @description 201 the first time, 200 afterwards (metadata given replaces the task's). The task is polled from now on, and its events go to every active endpoint whose filter matches; when it already has history, the endpoints hear of its current state at once.
+         */
+        post: operations["TrackedTasksController_track"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Track up to 500 tasks at once
+         * @description Each item is what `POST /v1/tasks` takes and is answered as that call would answer it (`{status, body}`: 201, 200 or 400), in order; one bad item fails only itself.
+         */
+        post: operations["TrackedTasksController_trackBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -279,7 +440,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The task now, as last seen at UXC */
+        /**
+         * The task now, as last seen at UXC; with a wait, a long poll
+         * @description With `?wait=N` (or `Prefer: wait=N`, at most 60 s) the answer waits until the task's `sequence` passes `after` (default: its sequence now) or the task is finished, and comes at once then; else after N seconds, with the state as it is.
+         */
         get: operations["TasksController_get"];
         put?: never;
         post?: never;
@@ -298,6 +462,76 @@ export interface paths {
         };
         /** The task's history, oldest first */
         get: operations["TasksController_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived token that opens streams as `?token=`, for browsers
+         * @description `EventSource` cannot send `Authorization`. The token works as `?token=` on `GET /v1/tasks/:sid/stream` and `GET /v1/events/stream` and nowhere else; issued with a `sid`, only on that task's stream. A stream opened before it expires stays open.
+         */
+        post: operations["StreamsController_issueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{sid}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The task's events as server-sent events, live, from any replica
+         * @description Starts with the current state (the latest event), or with every event after `Last-Event-ID`; then each event as it is observed, exactly once. Ends after the task's final event (`task.succeeded`, `task.failed`, `task.canceled`, `task.expired`, `task.error`); a stream of a task that is finished and fully sent ends at once.
+         *
+         *     Each event:
+         *
+         *     ```
+         *     id: 4
+         *     event: task.succeeded
+         *     data: {"sid":"BT|7aa9…","sequence":4,"state":"succeeded","previousState":"running",…}
+         *     ```
+         *
+         *     `id` is the task's `sequence`; `event` the event type; `data` the webhook body's `data` without the subscription's fields (`subscriptionId`, `metadata`, `photoParameters`). A `: keep-alive` comment goes out every `STREAM_HEARTBEAT_MS` (15 s).
+         */
+        get: operations["StreamsController_taskStream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every task's events of the tenant as server-sent events, live; never ends by itself
+         * @description Live from the moment it opens; with `Last-Event-ID`, every event after that one first. Here an event's `id` is its history row id, unique across tasks and increasing: give the last one received to resume. `event` and `data` are as in `GET /v1/tasks/:sid/stream`; `data.sid` and `data.sequence` tell the task and its order. A `: keep-alive` comment goes out every `STREAM_HEARTBEAT_MS` (15 s).
+         */
+        get: operations["StreamsController_tenantStream"];
         put?: never;
         post?: never;
         delete?: never;
@@ -335,6 +569,23 @@ export interface paths {
         };
         /** A subscription's deliveries, oldest first */
         get: operations["DeliveriesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, of every tracked task, oldest first */
+        get: operations["DeliveriesController_listForEndpoint"];
         put?: never;
         post?: never;
         delete?: never;
@@ -413,7 +664,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.queued
-         * @description Sent when the task is queued at UXC (the first observation of a task counts as a change). Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when the task is queued at UXC (the first observation of a task counts as a change). Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_queued"];
         delete?: never;
@@ -433,7 +684,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.running
-         * @description Sent when the task started running. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when the task started running. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_running"];
         delete?: never;
@@ -453,7 +704,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.succeeded
-         * @description Sent when the task succeeded; `outputResult` holds its outputs. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when the task succeeded; `outputResult` holds its outputs. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_succeeded"];
         delete?: never;
@@ -473,7 +724,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.failed
-         * @description Sent when the task failed. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when the task failed. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_failed"];
         delete?: never;
@@ -493,7 +744,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.canceled
-         * @description Sent when the task was canceled. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when the task was canceled. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_canceled"];
         delete?: never;
@@ -513,7 +764,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.unknown
-         * @description Sent when UXC reported a status code outside UXC_STATUS_MAP. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when UXC reported a status code outside UXC_STATUS_MAP. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_unknown"];
         delete?: never;
@@ -533,7 +784,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.progress
-         * @description Sent when same state, but `progress`, `queueNum`, `queueTotal` or `message` changed; a pending one is superseded by a newer event. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when same state, but `progress`, `queueNum`, `queueTotal` or `message` changed; a pending one is superseded by a newer event. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_progress"];
         delete?: never;
@@ -553,7 +804,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.expired
-         * @description Sent when no terminal state within TASK_TTL: polling stopped. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when no terminal state within TASK_TTL: polling stopped. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_expired"];
         delete?: never;
@@ -573,7 +824,7 @@ export interface webhooks {
         put?: never;
         /**
          * task.error
-         * @description Sent when UXC kept answering errors for this sid beyond UXC_ERROR_GIVE_UP: polling stopped. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when UXC kept answering errors for this sid beyond UXC_ERROR_GIVE_UP: polling stopped. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_task_error"];
         delete?: never;
@@ -593,7 +844,7 @@ export interface webhooks {
         put?: never;
         /**
          * webhook.test
-         * @description Sent when sent by `POST /v1/webhook-test`, no task involved. Standard Webhooks signed; answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription.
+         * @description Sent when sent by `POST /v1/webhook-test`, no task involved. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_webhook_test"];
         delete?: never;
@@ -833,6 +1084,25 @@ export interface components {
              */
             state?: "active";
         };
+        RecoverDto: {
+            /**
+             * @description start of the window (ISO 8601): deliveries created at or after it
+             * @example 2026-11-27T00:00:00Z
+             */
+            since: string;
+            /**
+             * @description end of the window (ISO 8601), after `since`; absent means now
+             * @example 2026-11-28T00:00:00Z
+             */
+            until?: string;
+        };
+        RecoveryAcceptedDto: {
+            /**
+             * @description follow it with GET /v1/recoveries/:id
+             * @example rcv_01jf8x0q7m3v2c9e4r5t6y7u8i
+             */
+            id: string;
+        };
         WebhookTestDto: {
             /**
              * Format: uri
@@ -858,6 +1128,160 @@ export interface components {
              * @example msg_2b0c4b4e6a1d4a0f9b8c7d6e5f4a3b2c
              */
             webhookId: string;
+        };
+        RecoveryResponseDto: {
+            /** @example rcv_01jf8x0q7m3v2c9e4r5t6y7u8i */
+            id: string;
+            /**
+             * @description `queued` (not started), `sending` (its deliveries are back in the outbox and not all have ended), `completed` (every one of them ended again)
+             * @enum {string}
+             */
+            state: "queued" | "sending" | "completed";
+            /** @description the subscription recovered, or null */
+            subscriptionId: string | null;
+            /** @description the endpoint recovered, or null */
+            endpointId: string | null;
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+            /** @description deliveries sent again so far */
+            total: number;
+            /** @description of these, still pending */
+            pending: number;
+            /** @description of these, delivered */
+            succeeded: number;
+            /** @description of these, failed again (or held again by a 410, or superseded) */
+            failed: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+        };
+        CreateEndpointDto: {
+            /**
+             * Format: uri
+             * @description where webhooks go: http or https, no user-info; loopback and private addresses only with CALLBACK_ALLOW_PRIVATE_NETWORKS, link-local and cloud-metadata addresses never
+             * @example https://hooks.example.com/uxc
+             */
+            url: string;
+            /**
+             * @description the event types wanted; absent or null means all
+             * @example [
+             *       "task.succeeded",
+             *       "task.failed"
+             *     ]
+             */
+            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            /** @example order service, production */
+            description?: string;
+        };
+        EndpointResponseDto: {
+            /** @example ep_01jf8x0q7m3v2c9e4r5t6y7u8i */
+            id: string;
+            /** @example https://hooks.example.com/uxc */
+            url: string;
+            /**
+             * @description the event types wanted; null means all
+             * @example [
+             *       "task.succeeded",
+             *       "task.failed"
+             *     ]
+             */
+            events: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            description: string | null;
+            /**
+             * @description `active`; `disabled` (it answered 410: its deliveries are held until PATCH `{state: "active"}` or a recovery)
+             * @enum {string}
+             */
+            state: "active" | "disabled";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        EndpointPageDto: {
+            items: components["schemas"]["EndpointResponseDto"][];
+            /** @description pass as `?cursor=` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        UpdateEndpointDto: {
+            /**
+             * Format: uri
+             * @description where webhooks go: http or https, no user-info; loopback and private addresses only with CALLBACK_ALLOW_PRIVATE_NETWORKS, link-local and cloud-metadata addresses never
+             */
+            url?: string;
+            /**
+             * @description the event types wanted from now on; null means all
+             * @example [
+             *       "task.succeeded",
+             *       "task.failed"
+             *     ]
+             */
+            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            /** @description null clears it */
+            description?: Record<string, never> | null;
+            /**
+             * @description `active` re-enables a `disabled` endpoint: its held deliveries go out, in order
+             * @enum {string}
+             */
+            state?: "active";
+        };
+        EndpointSecretDto: {
+            /**
+             * @description the endpoint's signing secret
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        TrackTaskDto: {
+            /**
+             * @description the UXC task id, 1–256 characters of any kind
+             * @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e
+             */
+            sid: string;
+            /**
+             * @description any JSON object of at most 4096 bytes, sent back in every webhook to the endpoints; given again, it replaces the one before
+             * @example {
+             *       "orderId": "ord_1234"
+             *     }
+             */
+            metadata?: {
+                [key: string]: unknown;
+            };
+        };
+        TrackedTaskResponseDto: {
+            /** @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e */
+            sid: string;
+            /**
+             * @example {
+             *       "orderId": "ord_1234"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @description when it was first tracked for the endpoints
+             */
+            trackedAt: string;
+        };
+        BatchTrackTasksDto: {
+            /** @description 1 to 500 tasks, each as `POST /v1/tasks` takes it; each is checked on its own */
+            items: components["schemas"]["TrackTaskDto"][];
+        };
+        TrackBatchItemResultDto: {
+            /**
+             * @description what `POST /v1/tasks` would have answered: 201, 200 or 400
+             * @example 201
+             */
+            status: number;
+            body: components["schemas"]["TrackedTaskResponseDto"] | components["schemas"]["ErrorResponseDto"];
+        };
+        BatchTrackTasksResultDto: {
+            /** @description one result per item, in order */
+            items: components["schemas"]["TrackBatchItemResultDto"][];
         };
         TaskErrorDto: {
             /**
@@ -1001,6 +1425,27 @@ export interface components {
             /** @description pass as `?cursor=` for the next page; null on the last */
             nextCursor: string | null;
         };
+        CreateStreamTokenDto: {
+            /**
+             * @description set: the token opens only this task's stream (`GET /v1/tasks/:sid/stream`); absent: every stream of the tenant
+             * @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e
+             */
+            sid?: string;
+            /**
+             * @description how long the token opens streams; a stream opened in time stays open after
+             * @default 300
+             */
+            ttlSeconds: number;
+        };
+        StreamTokenResponseDto: {
+            /**
+             * @description pass it as `?token=` on `GET /v1/tasks/:sid/stream` or `GET /v1/events/stream`
+             * @example st_eyJ0IjoidGVuXzAxIiwiZSI6MTc2NDg1MDMwMH0.3q2-7w
+             */
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
         DeliveryAttemptDto: {
             /**
              * Format: date-time
@@ -1051,7 +1496,7 @@ export interface components {
              */
             sequence: number;
             /** @enum {string} */
-            state: "pending" | "succeeded" | "failed" | "superseded" | "canceled";
+            state: "pending" | "succeeded" | "failed" | "superseded" | "canceled" | "held";
             /**
              * @description how many attempts were made
              * @example 2
@@ -1092,7 +1537,7 @@ export interface components {
              */
             sequence: number;
             /** @enum {string} */
-            state: "pending" | "succeeded" | "failed" | "superseded" | "canceled";
+            state: "pending" | "succeeded" | "failed" | "superseded" | "canceled" | "held";
             /**
              * @description how many attempts were made
              * @example 2
@@ -1169,8 +1614,16 @@ export interface components {
             uxcErrorRate: number | null;
         };
         TaskEventWebhookDataDto: {
-            /** @example sub_01jf8x0q7m3v2c9e4r5t6y7u8i */
-            subscriptionId: string;
+            /**
+             * @description the subscription the message is for; absent in a message to an endpoint
+             * @example sub_01jf8x0q7m3v2c9e4r5t6y7u8i
+             */
+            subscriptionId?: string;
+            /**
+             * @description the endpoint the message is for (a task tracked with `POST /v1/tasks`), in place of `subscriptionId`
+             * @example ep_01jf8x0q7m3v2c9e4r5t6y7u8i
+             */
+            endpointId?: string;
             /** @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e */
             sid: string;
             /**
@@ -1220,7 +1673,7 @@ export interface components {
              */
             outputResult: string[] | null;
             /**
-             * @description as registered with the subscription; `{}` when none
+             * @description as registered with the subscription (or given to `POST /v1/tasks`, for an endpoint); `{}` when none
              * @example {
              *       "orderId": "ord_1234"
              *     }
@@ -2232,6 +2685,67 @@ export interface operations {
             };
         };
     };
+    SubscriptionsController_recover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryAcceptedDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     WebhookTestController_send: {
         parameters: {
             query?: never;
@@ -2264,6 +2778,468 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RecoveriesController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_list: {
+        parameters: {
+            query?: {
+                /** @description how many items to answer with */
+                limit?: number;
+                /** @description `nextCursor` of the previous page; absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointPageDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEndpointDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointResponseDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEndpointDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointResponseDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointSecretDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointSecretDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    EndpointsController_recover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryAcceptedDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2337,10 +3313,128 @@ export interface operations {
             };
         };
     };
-    TasksController_get: {
+    TrackedTasksController_track: {
         parameters: {
             query?: never;
             header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackTaskDto"];
+            };
+        };
+        responses: {
+            /** @description was tracked already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackedTaskResponseDto"];
+                };
+            };
+            /** @description now tracked */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackedTaskResponseDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TrackedTasksController_trackBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchTrackTasksDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchTrackTasksResultDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TasksController_get: {
+        parameters: {
+            query?: {
+                /** @description long poll: hold the answer up to this many seconds (at most 60) until the task's `sequence` passes `after` or the task is finished; `Prefer: wait=N` does the same */
+                wait?: number;
+                /** @description with a wait: answer once the task has an event with a higher `sequence`; default: its sequence when the request arrives */
+                after?: number;
+            };
+            header?: {
+                /** @description `wait=N`: as `?wait=N` */
+                Prefer?: string;
+            };
             path: {
                 /** @description the UXC task id, URL-encoded (`BT%7C7aa9…`; a `/` is `%2F`) */
                 sid: string;
@@ -2458,6 +3552,196 @@ export interface operations {
             };
         };
     };
+    StreamsController_issueToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateStreamTokenDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTokenResponseDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    StreamsController_taskStream: {
+        parameters: {
+            query?: {
+                /** @description a token from `POST /v1/stream-tokens`, for clients that cannot send `Authorization` (browsers’ `EventSource`); accepted on the stream routes only */
+                token?: string;
+                /** @description resume after this event id, as the `Last-Event-ID` header does (the header wins when both are sent) */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description resume after this event id; `EventSource` sends it by itself when it reconnects */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description the UXC task id, URL-encoded */
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a `text/event-stream` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a stream token issued for another task */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    StreamsController_tenantStream: {
+        parameters: {
+            query?: {
+                /** @description a token from `POST /v1/stream-tokens`, for clients that cannot send `Authorization` (browsers’ `EventSource`); accepted on the stream routes only */
+                token?: string;
+                /** @description resume after this event id, as the `Last-Event-ID` header does (the header wins when both are sent) */
+                lastEventId?: string;
+            };
+            header?: {
+                /** @description resume after this event id; `EventSource` sends it by itself when it reconnects */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a `text/event-stream` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a stream token issued for another task */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
     DeliveriesController_listAll: {
         parameters: {
             query?: {
@@ -2514,6 +3798,68 @@ export interface operations {
         };
     };
     DeliveriesController_list: {
+        parameters: {
+            query?: {
+                /** @description how many items to answer with */
+                limit?: number;
+                /** @description `nextCursor` of the previous page; absent for the first page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description unknown id, or one of another tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DeliveriesController_listForEndpoint: {
         parameters: {
             query?: {
                 /** @description how many items to answer with */
@@ -2731,7 +4077,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2777,7 +4123,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2823,7 +4169,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2869,7 +4215,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2915,7 +4261,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2961,7 +4307,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3007,7 +4353,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3053,7 +4399,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3099,7 +4445,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3145,7 +4491,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description gone: the subscription is disabled */
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
             410: {
                 headers: {
                     [name: string]: unknown;

@@ -1,13 +1,19 @@
 import { useState } from 'preact/hooks';
-import { api, call, ok, type Endpoint, type Page, type Recovery } from '../api/client';
+import { api, call, ok, type Schemas } from '../api/client';
+
+type Endpoint = Schemas['EndpointResponseDto'];
+type Recovery = Schemas['RecoveryResponseDto'];
 import { Field, Problem, Section, StateBadge, time, useLoad } from '../ui';
 
-function eventsOf(text: string): string[] | undefined {
+type EventType = NonNullable<Endpoint['events']>[number];
+
+/** The typed event list; the server names a wrong type in its 400. */
+function eventsOf(text: string): EventType[] | undefined {
   const list = text
     .split(/[\s,]+/)
     .map((s) => s.trim())
     .filter(Boolean);
-  return list.length ? list : undefined;
+  return list.length ? (list as EventType[]) : undefined;
 }
 
 /** An ISO instant from a datetime-local value, read as UTC (the console shows UTC everywhere). */
@@ -20,7 +26,10 @@ function hourAgo(): string {
 }
 
 export function EndpointsPage() {
-  const endpoints = useLoad(() => call<Page<Endpoint>>('GET', '/v1/endpoints?limit=200'), []);
+  const endpoints = useLoad(
+    () => ok(api.GET('/v1/endpoints', { params: { query: { limit: 200 } } })),
+    [],
+  );
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState('');
   const [description, setDescription] = useState('');
@@ -30,11 +39,15 @@ export function EndpointsPage() {
     event.preventDefault();
     setCreateError(undefined);
     try {
-      await call('POST', '/v1/endpoints', {
-        url: url.trim(),
-        events: eventsOf(events),
-        description: description.trim() || undefined,
-      });
+      await ok(
+        api.POST('/v1/endpoints', {
+          body: {
+            url: url.trim(),
+            events: eventsOf(events),
+            description: description.trim() || undefined,
+          },
+        }),
+      );
       setUrl('');
       setEvents('');
       setDescription('');
@@ -93,7 +106,7 @@ export function EndpointsPage() {
 }
 
 function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: () => void }) {
-  const base = `/v1/endpoints/${encodeURIComponent(endpoint.id)}`;
+  const path = { id: endpoint.id };
   const [editing, setEditing] = useState(false);
   const [description, setDescription] = useState(endpoint.description ?? '');
   const [events, setEvents] = useState((endpoint.events ?? []).join(', '));
@@ -129,30 +142,19 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
         <button type="button" class="secondary" onClick={() => setEditing(!editing)}>
           {editing ? 'Cancel edit' : 'Edit'}
         </button>
-        {endpoint.state === 'disabled' ? (
+        {endpoint.state === 'disabled' && (
           <button
             type="button"
             onClick={() =>
-              act('Re-enabled.', async () => {
-                await call('PATCH', base, { state: 'active' });
+              act('Re-enabled: its held deliveries go out in order.', async () => {
+                await ok(
+                  api.PATCH('/v1/endpoints/{id}', { params: { path }, body: { state: 'active' } }),
+                );
                 onChange();
               })
             }
           >
             Re-enable
-          </button>
-        ) : (
-          <button
-            type="button"
-            class="secondary"
-            onClick={() =>
-              act('Disabled.', async () => {
-                await call('PATCH', base, { state: 'disabled' });
-                onChange();
-              })
-            }
-          >
-            Disable
           </button>
         )}
         <button
@@ -160,7 +162,9 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
           class="secondary"
           onClick={() =>
             act('Secret shown below.', async () => {
-              setSecret((await call<{ secret: string }>('GET', `${base}/secret`)).secret);
+              setSecret(
+                (await ok(api.GET('/v1/endpoints/{id}/secret', { params: { path } }))).secret,
+              );
             })
           }
         >
@@ -171,7 +175,10 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
           class="secondary"
           onClick={() =>
             act('Secret rotated; the old one still signs during the grace period.', async () => {
-              setSecret((await call<{ secret: string }>('POST', `${base}/secret/rotate`)).secret);
+              setSecret(
+                (await ok(api.POST('/v1/endpoints/{id}/secret/rotate', { params: { path } })))
+                  .secret,
+              );
             })
           }
         >
@@ -201,7 +208,7 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
           onClick={() =>
             act('Deleted.', async () => {
               if (!confirm(`Delete the endpoint ${endpoint.url}?`)) return;
-              await call('DELETE', base);
+              await ok(api.DELETE('/v1/endpoints/{id}', { params: { path } }));
               onChange();
             })
           }
@@ -220,10 +227,16 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
           onSubmit={(e) => {
             e.preventDefault();
             void act('Saved.', async () => {
-              await call('PATCH', base, {
-                description: description.trim(),
-                events: eventsOf(events) ?? null,
-              });
+              await ok(
+                api.PATCH('/v1/endpoints/{id}', {
+                  params: { path },
+                  body: {
+                    // the document types this nullable string loosely; the server validates it
+                    description: (description.trim() || null) as never,
+                    events: eventsOf(events) ?? null,
+                  },
+                }),
+              );
               setEditing(false);
               onChange();
             });
@@ -249,11 +262,13 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
         setSince={setSince}
         onRecover={() =>
           act('Recovery started.', async () => {
-            const { id } = await call<{ id: string }>('POST', `${base}/recover`, {
-              since: sinceOf(since),
-            });
-            setRecovery({ id });
-            setRecovery(await call<Recovery>('GET', `/v1/recoveries/${encodeURIComponent(id)}`));
+            const { id } = await ok(
+              api.POST('/v1/endpoints/{id}/recover', {
+                params: { path },
+                body: { since: sinceOf(since) },
+              }),
+            );
+            await followRecovery(id, setRecovery);
           })
         }
       />
@@ -295,11 +310,22 @@ function RecoverForm(props: {
   );
 }
 
+/** Shows a recovery's progress until it has completed. */
+async function followRecovery(id: string, show: (recovery: Recovery) => void): Promise<void> {
+  for (;;) {
+    const recovery = await ok(api.GET('/v1/recoveries/{id}', { params: { path: { id } } }));
+    show(recovery);
+    if (recovery.state === 'completed') return;
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+}
+
 function RecoveryStatus({ recovery }: { recovery: Recovery }) {
-  const fields = Object.entries(recovery).filter(([, v]) => typeof v !== 'object');
   return (
     <p class="hint" data-testid="recovery">
-      Recovery {fields.map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}
+      Recovery {recovery.state}: {recovery.succeeded} of {recovery.total} sent again
+      {recovery.failed > 0 && `, ${recovery.failed} failed`}
+      {recovery.pending > 0 && `, ${recovery.pending} to go`}.
     </p>
   );
 }

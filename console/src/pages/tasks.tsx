@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, call, ok, type Schemas } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { linkProps, navigate, useQueryParam } from '../router';
 import { Field, Problem, Section, StateBadge, time, useLoad } from '../ui';
 
@@ -51,7 +51,7 @@ export function TasksPage() {
     event.preventDefault();
     setTrackError(undefined);
     try {
-      await call('POST', '/v1/tasks', { sid: track.trim() });
+      await ok(api.POST('/v1/tasks', { body: { sid: track.trim() } }));
       navigate(taskPath(track.trim()));
     } catch (failure) {
       setTrackError(failure);
@@ -191,7 +191,7 @@ function useLiveTask(sid: string) {
       task.reload();
       events.reload();
     };
-    call<{ token: string }>('POST', '/v1/stream-tokens', { sid, ttlSeconds: 3600 }).then(
+    ok(api.POST('/v1/stream-tokens', { body: { sid, ttlSeconds: 3600 } })).then(
       ({ token }) => {
         if (stopped) return;
         source = new EventSource(

@@ -3,11 +3,7 @@ import { IsIn, IsOptional, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 import { DELIVERY_STATES } from './delivery-response.dto';
 
-/**
- * `held` comes with disabled endpoints and subscriptions; accepting it here
- * lets an operator look for them whichever of those features this build has.
- */
-export const LISTED_DELIVERY_STATES = [...DELIVERY_STATES, 'held'] as const;
+export const LISTED_DELIVERY_STATES = DELIVERY_STATES;
 
 /** `GET /v1/deliveries?state=&eventType=`: the tenant's recent deliveries. */
 export class DeliveryListQueryDto extends PageQueryDto {

@@ -6,6 +6,7 @@ export const DELIVERY_STATES = [
   'failed',
   'superseded',
   'canceled',
+  'held',
 ] as const;
 
 export class DeliveryAttemptDto {
