@@ -201,6 +201,11 @@ describe('ops console', () => {
     await page.getByRole('heading', { name: /Task BT\|console-live/ }).waitFor();
     // a marker a reload would wipe: the updates below must arrive without one
     await page.evaluate(() => (window.marker = 1));
+    if (await hasRoute('POST', '/v1/stream-tokens', { sid })) {
+      await page.getByText('Live: following the event stream.').waitFor();
+    } else {
+      await page.getByText('Live: streams are not available on this server').waitFor();
+    }
     const rows = page.getByTestId('timeline').locator('tbody tr');
     await waitFor(
       'a first event in the timeline',

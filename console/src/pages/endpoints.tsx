@@ -161,7 +161,7 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
           type="button"
           class="secondary"
           onClick={() =>
-            act('Secret shown below.', async () => {
+            act('Signing secret shown.', async () => {
               setSecret(
                 (await ok(api.GET('/v1/endpoints/{id}/secret', { params: { path } }))).secret,
               );
