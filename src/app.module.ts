@@ -8,9 +8,11 @@ import { ConfigModule } from './config/config.module';
 import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
+import { EstimatesModule } from './estimates/estimates.module';
 import { DispatcherModule } from './dispatcher/dispatcher.module';
 import { EndpointsModule } from './endpoints/endpoints.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StreamsModule } from './streams/streams.module';
@@ -32,9 +34,11 @@ import { UpstreamModule } from './upstream/upstream.module';
     ScheduleModule.forRoot(),
     UpstreamModule,
     HealthModule,
+    EstimatesModule,
     TaskOutboxModule,
     TenantSecretsModule,
     ApiProtectionModule,
+    IdempotencyModule,
     TenantsModule,
     SubscriptionsModule,
     EndpointsModule,

@@ -138,10 +138,9 @@ describe('live status: streams and long polls', () => {
       await stream.waitForEvents(1);
       sim.simulator.advance(sid);
       const events = await stream.waitForEvents(2);
-      expect(events.map((e) => [e.id, e.event])).toEqual([
-        ['1', 'task.running'],
-        ['2', 'task.progress'],
-      ]);
+      expect(events.map((e) => e.event)).toEqual(['task.running', 'task.progress']);
+      // an upstream error row between them (a slow poll on a loaded machine) takes a sequence too
+      expect(Number(events[1].id)).toBeGreaterThan(Number(events[0].id));
       const stopping = Date.now();
       child.child.kill('SIGTERM');
       // Nest re-raises the signal once it has closed everything

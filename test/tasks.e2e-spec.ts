@@ -105,11 +105,18 @@ describe('tasks and their history', () => {
         'lastPolledAt',
         'nextPollAt',
         'lastError',
+        'estimatedStartAt',
+        'estimatedFinishAt',
+        'estimateBasis',
       ].sort(),
     );
     expect(task.body).toMatchObject({
       sid,
       state: 'succeeded',
+      // only a queued task has estimates
+      estimatedStartAt: null,
+      estimatedFinishAt: null,
+      estimateBasis: null,
       status: 1,
       progress: 1,
       message: 'ok',

@@ -2,6 +2,11 @@ import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_KEY_MAX_LENGTH,
+  REPLAYED_HEADER,
+} from '../idempotency/idempotency-key';
 import { projectRoot } from './project-root';
 import { WEBHOOK_DOC_MODELS, webhooksSection } from './webhook-docs';
 
@@ -54,5 +59,42 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: WEBHOOK_DOC_MODELS });
+  withIdempotencyKeys(document);
   return { ...document, webhooks: webhooksSection() } as OpenAPIObject;
+}
+
+/**
+ * Every POST takes `Idempotency-Key` (a global interceptor serves it), so the
+ * header and its answers are added to every POST operation here, routes
+ * added later included, rather than on each controller.
+ */
+function withIdempotencyKeys(document: OpenAPIObject): void {
+  document.components ??= {};
+  document.components.parameters = {
+    ...document.components.parameters,
+    IdempotencyKey: {
+      name: IDEMPOTENCY_HEADER,
+      in: 'header',
+      required: false,
+      description: `Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with \`${REPLAYED_HEADER}: true\`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters (a UUID is a good key).`,
+      schema: { type: 'string', maxLength: IDEMPOTENCY_KEY_MAX_LENGTH },
+    },
+  };
+  const error = { $ref: '#/components/schemas/ErrorResponseDto' };
+  for (const item of Object.values(document.paths)) {
+    const post = item.post;
+    if (!post) continue;
+    post.parameters = [
+      ...(post.parameters ?? []),
+      { $ref: '#/components/parameters/IdempotencyKey' },
+    ];
+    post.responses['409'] ??= {
+      description: `a request with the same ${IDEMPOTENCY_HEADER} is still being processed`,
+      content: { 'application/json': { schema: error } },
+    };
+    post.responses['422'] = {
+      description: `the ${IDEMPOTENCY_HEADER} was already used with a different request`,
+      content: { 'application/json': { schema: error } },
+    };
+  }
 }

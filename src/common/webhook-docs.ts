@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
+import { EstimateBasisDto } from '../tasks/dto/task-response.dto';
 import { TASK_STATES } from '../uxc/task-state';
 import { TASK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../webhooks/webhook-payload';
+import type { SubscriptionDisabledData } from '../webhooks/webhook-payload';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
 
 /**
@@ -68,6 +70,33 @@ export class TaskEventWebhookDataDto {
   outputResult!: string[] | null;
 
   @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: when the task should start, from how fast this credential's queue has been draining, as of `timestamp`; null when not queued or history is too thin",
+    example: '2026-11-27T05:01:40.000Z',
+  })
+  estimatedStartAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description:
+      "while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown",
+    example: '2026-11-27T05:02:47.000Z',
+  })
+  estimatedFinishAt!: string | null;
+
+  @ApiProperty({
+    type: EstimateBasisDto,
+    nullable: true,
+    description: 'while queued: what the estimates rest on; null when the task is not queued',
+  })
+  estimateBasis!: EstimateBasisDto | null;
+
+  @ApiProperty({
     type: 'object',
     additionalProperties: true,
     description:
@@ -119,11 +148,65 @@ export class WebhookTestWebhookDto {
   data!: WebhookTestDataDto;
 }
 
+/** The body of `subscription.disabled`, sent to the tenant's `alertUrl`. */
+export class SubscriptionDisabledDataDto implements SubscriptionDisabledData {
+  @ApiProperty({ example: 'sub_01jf8x0q7m3v2c9e4r5t6y7u8i' })
+  subscriptionId!: string;
+
+  @ApiProperty({ example: EXAMPLE_SID })
+  sid!: string;
+
+  @ApiProperty({ example: 'https://hooks.example.com/uxc' })
+  callbackUrl!: string;
+
+  @ApiProperty({
+    description: 'why it was disabled, in words',
+    example:
+      'no webhook to callbackUrl succeeded since 2026-11-22T05:00:00.000Z (WEBHOOK_DISABLE_AFTER 5d)',
+  })
+  reason!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'the first failure of the run of failures without a success',
+    example: '2026-11-22T05:00:00.000Z',
+  })
+  failingSince!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T05:00:00.000Z' })
+  disabledAt!: string;
+
+  @ApiProperty({
+    description:
+      'deliveries kept as `held`, never dropped: `PATCH /v1/subscriptions/{subscriptionId}` with `{"state": "active"}` sends them in order',
+    example: 3,
+  })
+  heldDeliveries!: number;
+}
+
+export class SubscriptionDisabledWebhookDto {
+  @ApiProperty({ enum: ['subscription.disabled'] })
+  type!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'when it was disabled',
+    example: '2026-11-27T05:00:00.000Z',
+  })
+  timestamp!: string;
+
+  @ApiProperty({ type: SubscriptionDisabledDataDto })
+  data!: SubscriptionDisabledDataDto;
+}
+
 export const WEBHOOK_DOC_MODELS = [
+  EstimateBasisDto,
   TaskEventWebhookDataDto,
   TaskEventWebhookDto,
   WebhookTestDataDto,
   WebhookTestWebhookDto,
+  SubscriptionDisabledDataDto,
+  SubscriptionDisabledWebhookDto,
 ];
 
 const WHEN: Record<string, string> = {
@@ -138,6 +221,8 @@ const WHEN: Record<string, string> = {
   'task.expired': 'no terminal state within TASK_TTL: polling stopped',
   'task.error': 'UXC kept answering errors for this sid beyond UXC_ERROR_GIVE_UP: polling stopped',
   [WEBHOOK_TEST_EVENT_TYPE]: 'sent by `POST /v1/webhook-test`, no task involved',
+  'subscription.disabled':
+    "a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret",
 };
 
 const SIGNATURE_HEADERS = [
@@ -200,5 +285,6 @@ export function webhooksSection(): Record<string, unknown> {
   return Object.fromEntries([
     ...TASK_EVENT_TYPES.map((type) => [type, entry(type, TaskEventWebhookDto.name)]),
     [WEBHOOK_TEST_EVENT_TYPE, entry(WEBHOOK_TEST_EVENT_TYPE, WebhookTestWebhookDto.name)],
+    ['subscription.disabled', entry('subscription.disabled', SubscriptionDisabledWebhookDto.name)],
   ]);
 }

@@ -29,12 +29,18 @@ export interface Env {
   webhookRetryScheduleMs: number[];
   webhookSecretGraceMs: number;
   webhookOrderHoldMs: number;
+  /** a subscription failing without a success this long is disabled, its deliveries held */
+  webhookDisableAfterMs: number;
   dispatcherEnabled: boolean;
   dispatcherConcurrency: number;
   dispatcherPerHostConcurrency: number;
   dispatcherPerHostMax: number;
   callbackAllowPrivateNetworks: boolean;
   historyRetentionMs: number;
+  /** how far back the ETA of queued tasks looks at a tenant's queue */
+  estimateWindowMs: number;
+  /** how often a process reloads a tenant's queue statistics */
+  estimateRefreshMs: number;
   apiRateLimitPerMinute: number;
   /** the comment line a stream sends when it has had nothing to say for this long */
   streamHeartbeatMs: number;
@@ -188,12 +194,15 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     ),
     webhookSecretGraceMs: r.duration('WEBHOOK_SECRET_GRACE', '24h', 0),
     webhookOrderHoldMs: r.duration('WEBHOOK_ORDER_HOLD', '1m', 0),
+    webhookDisableAfterMs: r.duration('WEBHOOK_DISABLE_AFTER', '5d', 1000),
     dispatcherEnabled: r.bool('DISPATCHER_ENABLED', true),
     dispatcherConcurrency: r.int('DISPATCHER_CONCURRENCY', 256, 1, 10_000),
     dispatcherPerHostConcurrency: r.int('DISPATCHER_PER_HOST_CONCURRENCY', 8, 1, 10_000),
     dispatcherPerHostMax: r.int('DISPATCHER_PER_HOST_MAX', 64, 1, 10_000),
     callbackAllowPrivateNetworks: r.bool('CALLBACK_ALLOW_PRIVATE_NETWORKS', false),
     historyRetentionMs: r.duration('HISTORY_RETENTION', '30d'),
+    estimateWindowMs: r.duration('ESTIMATE_WINDOW', '30m'),
+    estimateRefreshMs: r.durationMs('ESTIMATE_REFRESH_MS', 5000, 10, 3_600_000),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),

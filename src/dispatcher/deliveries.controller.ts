@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiConflictResponse,
@@ -17,6 +17,7 @@ import {
   DeliveryPageDto,
   DeliveryResponseDto,
 } from './dto/delivery-response.dto';
+import { RedeliverDto } from './dto/redeliver.dto';
 
 @ApiTags('deliveries')
 @UseGuards(TenantAuthGuard)
@@ -79,17 +80,19 @@ export class DeliveriesController {
   @Post('deliveries/:id/redeliver')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'One more attempt, same `webhook-id`',
+    summary:
+      'One more attempt, same `webhook-id`; or, with `asNew`, the event again as a new message',
     description:
-      'The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual.',
+      'The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual. With `{"asNew": true}` the delivery is left as it is and a new delivery of the same event (same body, a new id and so a new `webhook-id`) is queued in its place in the sequence order; the answer is that new delivery.',
   })
-  @TenantRoute({ notFound: true, badRequest: false })
+  @TenantRoute({ notFound: true })
   @ApiAcceptedResponse({ type: DeliveryResponseDto })
   @ApiConflictResponse({ description: 'the subscription is canceled', type: ErrorResponseDto })
   redeliver(
     @CurrentTenant() tenant: AuthenticatedTenant,
     @Param('id') id: string,
+    @Body() dto: RedeliverDto,
   ): Promise<DeliveryResponseDto> {
-    return this.deliveries.redeliver(tenant.id, id);
+    return this.deliveries.redeliver(tenant.id, id, dto);
   }
 }

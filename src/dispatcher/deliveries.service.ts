@@ -1,4 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { newId } from '../common/ids';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { PrismaService } from '../database/prisma.service';
 import { DeliveryStore } from '../outbox/delivery.store';
@@ -11,6 +12,7 @@ import {
   DeliveryDetailDto,
   DeliveryResponseDto,
 } from './dto/delivery-response.dto';
+import type { RedeliverDto } from './dto/redeliver.dto';
 
 type DeliveryWithLast = Delivery & { attemptLog: DeliveryAttempt[] };
 
@@ -116,8 +118,14 @@ export class DeliveriesService {
    * One more attempt, with the same id and so the same `webhook-id`: the
    * delivery is pending again and due now, whatever state it ended in. One
    * already pending is only moved forward; one in flight is left alone.
+   * `asNew`: a new delivery of the same event (same body, new id, so a new
+   * `webhook-id`) is queued instead, and the answer is that one.
    */
-  async redeliver(tenantId: string, id: string): Promise<DeliveryResponseDto> {
+  async redeliver(
+    tenantId: string,
+    id: string,
+    dto: RedeliverDto = {},
+  ): Promise<DeliveryResponseDto> {
     const row = await this.prisma.delivery.findFirst({
       where: { id, subscription: { tenantId } },
       include: { subscription: { select: { state: true, callbackUrl: true } } },
@@ -130,14 +138,18 @@ export class DeliveriesService {
     }
     // a finished subscription has something to send again; a disabled one
     // (410) is asked once more, and stays disabled if it answers 410 again
+    const lane = {
+      subscriptionId: row.subscriptionId,
+      host: hostKey(row.subscription.callbackUrl),
+    };
+    const sentId = dto.asNew ? newId('msg') : id;
     await this.prisma.$transaction((tx) =>
-      this.store.redeliver(txRunner(tx), id, {
-        subscriptionId: row.subscriptionId,
-        host: hostKey(row.subscription.callbackUrl),
-      }),
+      dto.asNew
+        ? this.store.resend(txRunner(tx), id, sentId, lane)
+        : this.store.redeliver(txRunner(tx), id, lane),
     );
     const updated = await this.prisma.delivery.findUniqueOrThrow({
-      where: { id },
+      where: { id: sentId },
       include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
     });
     return this.toResponse(updated);

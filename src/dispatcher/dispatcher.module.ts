@@ -1,16 +1,19 @@
 import { Module } from '@nestjs/common';
+import { AlertsModule } from '../alerts/alerts.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { WebhooksModule } from '../webhooks/webhooks.module';
 import { DispatcherMetrics } from './dispatcher.metrics';
 import { DispatcherScheduler } from './dispatcher.scheduler';
 import { DispatcherService } from './dispatcher.service';
+import { TargetHealthService } from './target-health.service';
 
 /**
  * The outbox worker. It meets the poller only in the outbox tables and needs
- * from the rest of the relay only the tenants' signing secrets.
+ * from the rest of the relay only the tenants' signing secrets. The disable
+ * sweep (WEBHOOK_DISABLE_AFTER) and the alerts it raises run beside it.
  */
 @Module({
-  imports: [WebhooksModule, OutboxModule],
-  providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler],
+  imports: [WebhooksModule, OutboxModule, AlertsModule],
+  providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler, TargetHealthService],
 })
 export class DispatcherModule {}

@@ -98,6 +98,26 @@ export interface Completion {
 export type CompletionState =
   'succeeded' | 'pending' | 'failed' | 'superseded' | 'held' | 'lease-lost';
 
+/** What the disable sweep reads of a subscription whose webhooks keep failing. */
+export interface FailingTarget {
+  subscriptionId: string;
+  /** the first failure of its oldest pending delivery's current run of failures */
+  failingSince: Date;
+  lastSuccessAt: Date | null;
+  /** the database's clock when read */
+  now: Date;
+}
+
+/** A subscription the sweep disabled, with how many deliveries it holds. */
+export interface DisabledTarget {
+  subscriptionId: string;
+  tenantId: string;
+  sid: string;
+  callbackUrl: string;
+  disabledAt: Date;
+  heldDeliveries: number;
+}
+
 /** Task trackings after which no new event comes. */
 export const FINISHED_TRACKINGS = ['completed', 'expired', 'error'];
 
@@ -111,7 +131,7 @@ const ENQUEUE = `
     SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload,
            CASE WHEN held THEN 'held' ELSE 'pending' END
     FROM input
-    ON CONFLICT (subscription_id, event_id) DO NOTHING
+    ON CONFLICT (subscription_id, event_id, resend) DO NOTHING
     RETURNING subscription_id, state
   ),
   lanes AS (
@@ -331,6 +351,23 @@ const REDELIVER = `
   UPDATE subscriptions SET state = 'active', updated_at = now()
   WHERE id IN (SELECT subscription_id FROM d) AND state = 'done'`;
 
+// A copy of a delivery as a new message: a new id (so a new webhook-id), the
+// same event and body, queued in the subscription's lane in sequence order.
+// Its resend number keeps it apart from the event's own delivery, which
+// the enqueue's conflict key still finds.
+const RESEND = `
+  WITH src AS (SELECT * FROM deliveries WHERE id = $1),
+  copy AS (
+    INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, resend)
+    SELECT $2, s.subscription_id, s.task_id, s.event_id, s.event_type, s.sequence, s.payload,
+      (SELECT max(d.resend) + 1 FROM deliveries d
+       WHERE d.subscription_id = s.subscription_id AND d.event_id = s.event_id)
+    FROM src s
+    RETURNING subscription_id
+  )
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE id IN (SELECT subscription_id FROM copy) AND state = 'done'`;
+
 const REOPEN_CANCELED = `
   UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
     detached = false, first_failed_at = NULL, updated_at = now()
@@ -406,6 +443,82 @@ const HOSTS = `
     ) AS next_due
   FROM h WHERE h.host IS NOT NULL
   LIMIT $1`;
+
+// Subscriptions whose webhooks keep failing, for the disable sweep: the lanes
+// whose head failed (retrying), found host by host off (host, retrying,
+// due_at) after the same skip scan as HOSTS, so the read costs the number of
+// hosts and failing lanes, not the size of the outbox. For each: the first
+// failure of its oldest pending delivery and its latest success.
+const FAILING_TARGETS = `
+  WITH RECURSIVE h AS (
+    (SELECT host FROM delivery_lanes ORDER BY host LIMIT 1)
+    UNION ALL
+    SELECT (SELECT l.host FROM delivery_lanes l WHERE l.host > h.host ORDER BY l.host LIMIT 1)
+    FROM h WHERE h.host IS NOT NULL
+  ),
+  failing AS (
+    SELECT DISTINCT f.subscription_id FROM h
+    CROSS JOIN LATERAL (
+      SELECT l.subscription_id FROM delivery_lanes l
+      WHERE l.host = h.host AND l.retrying AND l.locked_by IS NULL
+    ) f
+    WHERE h.host IS NOT NULL
+  )
+  SELECT s.id, f.failing_since,
+    (SELECT max(d.completed_at) FROM deliveries d
+     WHERE d.subscription_id = s.id AND d.state = 'succeeded') AS last_success_at,
+    now() AS now
+  FROM failing
+  JOIN subscriptions s ON s.id = failing.subscription_id AND s.state IN ('active', 'done')
+  CROSS JOIN LATERAL (
+    SELECT min(d.first_failed_at) AS failing_since FROM deliveries d
+    WHERE d.subscription_id = s.id AND d.state = 'pending'
+  ) f
+  WHERE f.failing_since <= now() - $1 * interval '1 millisecond'
+  ORDER BY f.failing_since
+  LIMIT $2`;
+
+// Disables subscriptions that have failed without a success for the whole
+// window, checked again here under the row lock so a success recorded since
+// the read keeps one alive. A lane leased to a dispatcher is left alone (its
+// attempt may succeed; a later sweep decides). Pending deliveries become
+// held, back in sequence order (no longer detached, no failure run) for the
+// re-enable; idle lanes are swept later.
+const DISABLE_FAILING = `
+  WITH target AS (
+    SELECT s.id FROM subscriptions s
+    WHERE s.id = ANY ($1::text[]) AND s.state IN ('active', 'done')
+      AND EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.subscription_id = s.id AND d.state = 'pending'
+          AND d.first_failed_at <= now() - $2 * interval '1 millisecond')
+      AND NOT EXISTS (
+        SELECT 1 FROM deliveries d
+        WHERE d.subscription_id = s.id AND d.state = 'succeeded'
+          AND d.completed_at > now() - $2 * interval '1 millisecond')
+      AND NOT EXISTS (
+        SELECT 1 FROM delivery_lanes l WHERE l.subscription_id = s.id AND l.locked_by IS NOT NULL)
+    ORDER BY s.id
+    FOR UPDATE OF s SKIP LOCKED
+  ),
+  held AS (
+    UPDATE deliveries d SET state = 'held', detached = false, first_failed_at = NULL,
+      next_attempt_at = now(), updated_at = now()
+    WHERE d.subscription_id = ANY (ARRAY(SELECT id FROM target)) AND d.state = 'pending'
+    RETURNING d.subscription_id
+  ),
+  idled AS (
+    UPDATE delivery_lanes l SET due_at = NULL, hold_until = NULL, retrying = false
+    WHERE l.subscription_id = ANY (ARRAY(SELECT id FROM target)) AND l.locked_by IS NULL
+  ),
+  disabled AS (
+    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
+    WHERE s.id = ANY (ARRAY(SELECT id FROM target))
+    RETURNING s.id, s.tenant_id, s.sid, s.callback_url, s.updated_at
+  )
+  SELECT d.id, d.tenant_id, d.sid, d.callback_url, d.updated_at AS disabled_at,
+    (SELECT count(*) FROM held h WHERE h.subscription_id = d.id)::int AS held
+  FROM disabled d`;
 
 const SWEEP_IDLE = `DELETE FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL`;
 
@@ -496,6 +609,21 @@ export class DeliveryStore {
     lane: { subscriptionId: string; host: string },
   ): Promise<void> {
     await sql.rows({ name: 'outbox.redeliver', text: REDELIVER, values: [deliveryId] });
+    await this.wake(sql, [lane]);
+  }
+
+  /**
+   * The event of a delivery again, as a new message: a new pending delivery
+   * `newId` with the same body, in the subscription's lane, due now; the
+   * original is left as it ended.
+   */
+  async resend(
+    sql: SqlRunner,
+    deliveryId: string,
+    newId: string,
+    lane: { subscriptionId: string; host: string },
+  ): Promise<void> {
+    await sql.rows({ name: 'outbox.resend', text: RESEND, values: [deliveryId, newId] });
     await this.wake(sql, [lane]);
   }
 
@@ -739,6 +867,63 @@ export class DeliveryStore {
       values: [limit],
     });
     return rows.map((row) => ({ host: row.host, nextDue: row.next_due }));
+  }
+
+  /**
+   * Subscriptions with a failing head whose oldest pending delivery has been
+   * failing for at least `disableAfterMs`, oldest first, at most `limit`.
+   */
+  async failingTargets(disableAfterMs: number, limit: number): Promise<FailingTarget[]> {
+    const rows = await this.pool.rows<{
+      id: string;
+      failing_since: Date;
+      last_success_at: Date | null;
+      now: Date;
+    }>({
+      name: 'outbox.failing-targets',
+      text: FAILING_TARGETS,
+      values: [disableAfterMs, limit],
+    });
+    return rows.map((row) => ({
+      subscriptionId: row.id,
+      failingSince: row.failing_since,
+      lastSuccessAt: row.last_success_at,
+      now: row.now,
+    }));
+  }
+
+  /**
+   * Disables these subscriptions if they still have failed without a success
+   * for `disableAfterMs` and no dispatcher holds one of their lanes: their
+   * pending deliveries become held (releaseHeld sends them on re-enable).
+   * Returns the ones it disabled.
+   */
+  async disableFailing(
+    sql: SqlRunner,
+    subscriptionIds: string[],
+    disableAfterMs: number,
+  ): Promise<DisabledTarget[]> {
+    if (subscriptionIds.length === 0) return [];
+    const rows = await sql.rows<{
+      id: string;
+      tenant_id: string;
+      sid: string;
+      callback_url: string;
+      disabled_at: Date;
+      held: number;
+    }>({
+      name: 'outbox.disable-failing',
+      text: DISABLE_FAILING,
+      values: [subscriptionIds, disableAfterMs],
+    });
+    return rows.map((row) => ({
+      subscriptionId: row.id,
+      tenantId: row.tenant_id,
+      sid: row.sid,
+      callbackUrl: row.callback_url,
+      disabledAt: row.disabled_at,
+      heldDeliveries: row.held,
+    }));
   }
 
   /** Deletes idle lanes left behind (a batch's clean-up that never ran). */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
+import { QueueObservationStore } from '../estimates/queue-observation.store';
 import { PollerMetrics } from './poller.metrics';
 
 const BATCH = 500;
@@ -18,7 +19,13 @@ export class HistoryRetentionService {
     private readonly prisma: PrismaService,
     private readonly config: ConfigService,
     private readonly metrics: PollerMetrics,
+    private readonly observations: QueueObservationStore,
   ) {}
+
+  /** The queue observations the ETA no longer looks at (older than ESTIMATE_WINDOW). */
+  purgeQueueObservations(now = new Date()): Promise<number> {
+    return this.observations.purge(new Date(now.getTime() - this.config.env.estimateWindowMs));
+  }
 
   /** Returns how many tasks were deleted. */
   async purgeHistory(now = new Date()): Promise<number> {

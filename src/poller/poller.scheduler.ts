@@ -11,9 +11,13 @@ const HEARTBEAT = 'poller.heartbeat';
 const RETENTION = 'poller.retention';
 const FIRST_RETENTION = 'poller.retention.first';
 const GAUGES = 'poller.gauges';
+const OBSERVATIONS = 'poller.queue-observations';
 
 const DAY_MS = 24 * 3600 * 1000;
 const GAUGE_REFRESH_MS = 15_000;
+// the ETA's observations outlive ESTIMATE_WINDOW by at most this: a burst
+// writes thousands a second, so they are purged far more often than history
+const OBSERVATION_PURGE_MS = 60_000;
 // soon after start too, so a process restarted daily still purges
 const FIRST_RETENTION_MS = 60_000;
 
@@ -56,6 +60,7 @@ export class PollerScheduler implements OnApplicationBootstrap, OnModuleDestroy 
       setTimeout(() => void this.purge(), FIRST_RETENTION_MS),
     );
     this.every(GAUGES, GAUGE_REFRESH_MS, () => this.refreshGauges());
+    this.every(OBSERVATIONS, OBSERVATION_PURGE_MS, () => this.purgeObservations());
     void this.refreshGauges();
     this.logger.log(
       `polling UXC as ${this.poller.owner}: tick ${tickMs} ms, up to ${this.config.env.pollerConcurrency} at once`,
@@ -64,7 +69,7 @@ export class PollerScheduler implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onModuleDestroy(): Promise<void> {
     if (!this.config.env.pollerEnabled) return;
-    for (const name of [TICK, HEARTBEAT, RETENTION, GAUGES]) {
+    for (const name of [TICK, HEARTBEAT, RETENTION, GAUGES, OBSERVATIONS]) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
     if (this.registry.doesExist('timeout', FIRST_RETENTION)) {
@@ -88,6 +93,14 @@ export class PollerScheduler implements OnApplicationBootstrap, OnModuleDestroy 
       this.logger.error(`purging old history failed: ${(error as Error).message}`);
     } finally {
       this.purging = false;
+    }
+  }
+
+  private async purgeObservations(): Promise<void> {
+    try {
+      await this.retention.purgeQueueObservations();
+    } catch (error) {
+      this.logger.warn(`purging old queue observations failed: ${(error as Error).message}`);
     }
   }
 

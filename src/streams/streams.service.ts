@@ -12,7 +12,8 @@ import type { AuthenticatedTenant } from '../tenants/authenticated-tenant';
 import { CreateStreamTokenDto, StreamTokenResponseDto } from './dto/stream-token.dto';
 import { SseConnection } from './sse';
 import type { StreamRequest } from './stream-auth.guard';
-import { FINISHED_TRACKINGS } from './stream-events';
+import { QueueEstimates } from '../estimates/queue-estimates';
+import { FINISHED_TRACKINGS, StreamEventData, streamEventData } from './stream-events';
 import { STREAM_TOKEN_DEFAULT_TTL_S, StreamTokens } from './stream-token';
 import { TaskEventFeed } from './task-event-feed';
 import { TaskStream } from './task-stream';
@@ -26,13 +27,17 @@ const LAST_EVENT_ID = /^\d{1,18}$/;
 @Injectable()
 export class StreamsService implements OnModuleDestroy {
   private readonly open = new Set<SseConnection>();
+  private readonly eventData: StreamEventData;
 
   constructor(
     private readonly config: ConfigService,
     private readonly database: DatabasePool,
     private readonly feed: TaskEventFeed,
     private readonly tokens: StreamTokens,
-  ) {}
+    estimates: QueueEstimates,
+  ) {
+    this.eventData = streamEventData(estimates);
+  }
 
   issueToken(tenant: AuthenticatedTenant, input: CreateStreamTokenDto): StreamTokenResponseDto {
     const ttlSeconds = input.ttlSeconds ?? STREAM_TOKEN_DEFAULT_TTL_S;
@@ -66,7 +71,7 @@ export class StreamsService implements OnModuleDestroy {
     if (!task) throw new NotFoundException('no task with this sid: subscribe to it first');
     // subscribed before the history is read: what is committed meanwhile is held, not missed
     const sse = this.connect(res, () => unsubscribe());
-    const stream = new TaskStream(this.database, task.id, sse);
+    const stream = new TaskStream(this.database, task.id, sse, this.eventData);
     const unsubscribe = this.feed.subscribeTask(task.id, stream);
     stream.start(
       lastEventId === undefined ? undefined : Number(lastEventId),
@@ -85,7 +90,7 @@ export class StreamsService implements OnModuleDestroy {
     const lastEventId = this.lastEventId(resume);
     const tenantId = tenantOf(req).id;
     const sse = this.connect(res, () => unsubscribe());
-    const stream = new TenantStream(this.database, tenantId, sse);
+    const stream = new TenantStream(this.database, tenantId, sse, this.eventData);
     const unsubscribe = this.feed.subscribeTenant(tenantId, stream);
     stream.start(lastEventId === undefined ? undefined : BigInt(lastEventId));
   }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
 import { NOTIFIED_EVENT_TYPES } from '../tasks/task-outbox';
 import { SseConnection } from './sse';
-import { FINAL_EVENT_TYPES, isStreamed, streamEventData } from './stream-events';
+import { FINAL_EVENT_TYPES, isStreamed, StreamEventData } from './stream-events';
 import { FEED_EVENT_COLUMNS, FeedEvent, FeedSubscriber } from './task-event-feed';
 
 const PAGE = 500;
@@ -46,6 +46,7 @@ export class TaskStream implements FeedSubscriber {
     private readonly database: DatabasePool,
     private readonly taskId: string,
     private readonly sse: SseConnection,
+    private readonly eventData: StreamEventData,
   ) {}
 
   /**
@@ -122,7 +123,7 @@ export class TaskStream implements FeedSubscriber {
   private emit(event: FeedEvent): void {
     this.position = event.sequence;
     if (!isStreamed(event) || !this.sse.open) return;
-    this.sse.send(String(event.sequence), event.type, streamEventData(event));
+    this.sse.send(String(event.sequence), event.type, this.eventData(event));
     if (FINAL_EVENT_TYPES.includes(event.type)) this.sse.end();
   }
 }

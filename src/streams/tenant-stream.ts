@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
 import { NOTIFIED_EVENT_TYPES } from '../tasks/task-outbox';
 import { SseConnection } from './sse';
-import { isStreamed, streamEventData } from './stream-events';
+import { isStreamed, StreamEventData } from './stream-events';
 import { FEED_EVENT_COLUMNS, FeedEvent, FeedSubscriber } from './task-event-feed';
 
 const PAGE = 500;
@@ -36,6 +36,7 @@ export class TenantStream implements FeedSubscriber {
     private readonly database: DatabasePool,
     private readonly tenantId: string,
     private readonly sse: SseConnection,
+    private readonly eventData: StreamEventData,
   ) {}
 
   /** Live from now on; with `lastEventId`, every event after that row first. */
@@ -90,6 +91,6 @@ export class TenantStream implements FeedSubscriber {
     if (!isStreamed(event) || !this.sse.open) return;
     if ((this.sent.get(event.taskId) ?? 0) >= event.sequence) return;
     this.sent.set(event.taskId, event.sequence);
-    this.sse.send(event.id.toString(), event.type, streamEventData(event));
+    this.sse.send(event.id.toString(), event.type, this.eventData(event));
   }
 }

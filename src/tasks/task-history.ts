@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
+import { QueueObservationStore } from '../estimates/queue-observation.store';
+import { txRunner } from '../outbox/sql';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
 import { APPLY_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task-changes';
 import { encodeEventIdRange, TASK_EVENT_CHANNEL } from './task-event-channel';
@@ -80,6 +82,7 @@ export class TaskHistory {
   constructor(
     private readonly prisma: PrismaService,
     private readonly outbox: TaskOutbox,
+    private readonly observations: QueueObservationStore,
   ) {}
 
   /** Writing the change ends the poll, so the lease is given back with it. */
@@ -171,6 +174,20 @@ export class TaskHistory {
           event: eventOf.get(item.lease.taskId) as TaskEvent,
         }));
         const counts = await this.outbox.enqueueForEvents(tx, changed);
+        // what the ETA of queued tasks learns from: one insert for the batch
+        await this.observations.record(
+          txRunner(tx),
+          changed.map(({ task, event }) => ({
+            tenantId: task.tenantId,
+            taskId: task.id,
+            type: event.type,
+            state: event.state,
+            previousState: event.previousState,
+            queueNum: event.queueNum,
+            costTime: event.costTime,
+            observedAt: event.observedAt,
+          })),
+        );
         const written = new Map(
           changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
         );

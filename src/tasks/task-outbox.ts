@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
 import { DeliveryStore, FINISHED_TRACKINGS, NewDelivery } from '../outbox/delivery.store';
+import { QueueEstimates } from '../estimates/queue-estimates';
 import { hostKey } from '../outbox/host-key';
 import { SqlRunner, txRunner } from '../outbox/sql';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
@@ -21,13 +22,13 @@ export type Tx = Prisma.TransactionClient;
 export const NOTIFIED_EVENT_TYPES: readonly string[] = TASK_EVENT_TYPES;
 
 /** What a webhook body needs of its task and of its event. */
-type PayloadTask = Pick<Task, 'id' | 'sid' | 'photoParameters'>;
+type PayloadTask = Pick<Task, 'id' | 'tenantId' | 'sid' | 'photoParameters'>;
 type PayloadEvent = Omit<TaskEvent, 'taskId' | 'errNo' | 'errMsg'>;
 
 // The latest notified event of each task, read after the caller locked the
 // tasks: an event the poller committed while we waited for the lock is seen.
 const LATEST_EVENTS = `
-  SELECT t.id AS "taskId", t.sid, t.photo_parameters AS "photoParameters",
+  SELECT t.id AS "taskId", t.tenant_id AS "tenantId", t.sid, t.photo_parameters AS "photoParameters",
     e.id::text AS id, e.sequence, e.type, e.state, e.status, e.previous_state AS "previousState",
     e.previous_status AS "previousStatus", e.progress, e.queue_num AS "queueNum",
     e.queue_total AS "queueTotal", e.cost_time AS "costTime", e.message,
@@ -43,6 +44,7 @@ const LATEST_EVENTS = `
 type LatestEventRow = Omit<PayloadEvent, 'id'> & {
   id: string;
   taskId: string;
+  tenantId: string;
   sid: string;
   photoParameters: Task['photoParameters'];
 };
@@ -97,7 +99,10 @@ export interface TrackedTask {
  */
 @Injectable()
 export class TaskOutbox {
-  constructor(private readonly store: DeliveryStore) {}
+  constructor(
+    private readonly store: DeliveryStore,
+    private readonly estimates: QueueEstimates,
+  ) {}
 
   /**
    * Makes `(tenant, sid)` known to the poller, or wakes it up again: a task
@@ -231,6 +236,7 @@ export class TaskOutbox {
       if (!row || !wantsEvent(subscription.events, row.type)) return [];
       const task: PayloadTask = {
         id: row.taskId,
+        tenantId: row.tenantId,
         sid: row.sid,
         photoParameters: row.photoParameters,
       };
@@ -284,9 +290,17 @@ export class TaskOutbox {
   }
 
   private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscription): string {
+    // the body is built once, here, and stored: its estimate is the one of the
+    // moment the event was observed, from the statistics this process has cached
+    const estimate = this.estimates.estimate(
+      task.tenantId,
+      { state: event.state, queueNum: event.queueNum, positionSince: event.observedAt },
+      event.observedAt,
+    );
     return serializeWebhookPayload(
       buildWebhookPayload({
         ...taskEventDataInput(task.sid, event),
+        estimate,
         // a row that carries an endpoint's deliveries speaks for the endpoint
         ...(subscription.endpointId !== null
           ? { endpointId: subscription.endpointId }

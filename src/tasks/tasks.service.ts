@@ -2,6 +2,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, Page, PageQueryDto, pageLimit, toPage } from '../common/pagination';
 import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
+import { QueueEstimates } from '../estimates/queue-estimates';
 import { FINISHED_TRACKINGS } from '../streams/stream-events';
 import { TaskWaits } from '../streams/task-waits';
 import type { Task, TaskEvent } from '../generated/prisma/client';
@@ -49,6 +50,7 @@ export class TasksService {
     private readonly prisma: PrismaService,
     private readonly database: DatabasePool,
     private readonly waits: TaskWaits,
+    private readonly estimates: QueueEstimates,
   ) {}
 
   async get(tenantId: string, sid: string, wait: TaskWait = {}): Promise<TaskResponseDto> {
@@ -67,6 +69,8 @@ export class TasksService {
         task = await this.find(tenantId, sid);
       }
     }
+    // only a queued task has estimates: the first read of a tenant loads its statistics
+    if (task.state === 'queued') await this.estimates.fresh(tenantId);
     return this.toResponse(task, await this.lastErrorTimes([task]), { photoParameters: true });
   }
 
@@ -87,6 +91,7 @@ export class TasksService {
       omit: { photoParameters: !include.photoParameters },
     });
     const errorTimes = await this.lastErrorTimes(rows.slice(0, limit));
+    if (rows.some((row) => row.state === 'queued')) await this.estimates.fresh(tenantId);
     return toPage(
       rows,
       limit,
@@ -159,6 +164,12 @@ export class TasksService {
     const errorAt = errorTimes.get(row.id);
     const lastError: TaskErrorDto | null =
       errorAt === undefined ? null : { errNo: row.lastErrNo, errMsg: row.lastErrMsg, at: errorAt };
+    // a queued task's last change is its latest queue position (or queue total) change
+    const estimate = this.estimates.estimate(
+      row.tenantId,
+      { state: row.state, queueNum: row.queueNum, positionSince: row.updatedAt },
+      new Date(),
+    );
     return {
       sid: row.sid,
       state: row.state,
@@ -177,6 +188,7 @@ export class TasksService {
       lastPolledAt: row.lastPolledAt,
       nextPollAt: row.nextPollAt,
       lastError,
+      ...estimate,
     };
   }
 

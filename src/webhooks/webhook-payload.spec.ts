@@ -46,10 +46,37 @@ describe('buildWebhookPayload', () => {
           costTime: 66.59,
           message: 'ok',
           outputResult: ['cos://bucket/out.png'],
+          estimatedStartAt: null,
+          estimatedFinishAt: null,
+          estimateBasis: null,
           metadata: { orderId: 'A-17' },
         },
       }),
     );
+  });
+
+  it('carries the estimates of a queued task as ISO times, with their basis', () => {
+    const basis = {
+      tasks: 12,
+      windowSeconds: 600,
+      drainPerMinute: 6,
+      finishedTasks: 9,
+      runSeconds: 30,
+    };
+    const { data } = buildWebhookPayload({
+      ...succeeded,
+      state: 'queued',
+      estimate: {
+        estimatedStartAt: new Date('2026-11-27T05:01:40.000Z'),
+        estimatedFinishAt: new Date('2026-11-27T05:02:10.000Z'),
+        estimateBasis: basis,
+      },
+    });
+    expect(data).toMatchObject({
+      estimatedStartAt: '2026-11-27T05:01:40.000Z',
+      estimatedFinishAt: '2026-11-27T05:02:10.000Z',
+      estimateBasis: basis,
+    });
   });
 
   it('adds photoParameters only when the subscription asked for them', () => {
@@ -97,6 +124,9 @@ describe('buildWebhookPayload', () => {
         costTime: null,
         message: null,
         outputResult: null,
+        estimatedStartAt: null,
+        estimatedFinishAt: null,
+        estimateBasis: null,
         metadata: {},
       },
     });

@@ -19,6 +19,22 @@ export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** What the estimates of a queued task rest on (see `estimateBasis` in the body). */
+export interface EstimateBasis {
+  tasks: number;
+  windowSeconds: number;
+  drainPerMinute: number | null;
+  finishedTasks: number;
+  runSeconds: number | null;
+}
+
+/** When a queued task should start and finish; all null unless it is queued. */
+export interface TaskEstimateInput {
+  estimatedStartAt: Date | null;
+  estimatedFinishAt: Date | null;
+  estimateBasis: EstimateBasis | null;
+}
+
 /** One task event, whoever hears of it: the task's part of the webhook body's `data`. */
 export interface TaskEventDataInput {
   type: TaskEventType;
@@ -37,6 +53,8 @@ export interface TaskEventDataInput {
   costTime: number | null;
   message: string | null;
   outputResult: JsonValue | null;
+  /** The ETA of a queued task as of `observedAt`; absent means all null. */
+  estimate?: TaskEstimateInput | null;
 }
 
 /** One task event for one subscription: everything the webhook body says. */
@@ -53,13 +71,18 @@ export interface TaskEventPayloadInput extends TaskEventDataInput {
 }
 
 /** The task's fields of `data`, as server-sent event streams send them (no subscription there). */
-export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt'>;
+export type TaskEventFields = Omit<TaskEventDataInput, 'type' | 'observedAt' | 'estimate'> & {
+  /** ISO 8601 */
+  estimatedStartAt: string | null;
+  estimatedFinishAt: string | null;
+  estimateBasis: EstimateBasis | null;
+};
 
-/** The body's `data`: the input less what goes elsewhere, with metadata always an object. */
-export type TaskEventData = Omit<
-  TaskEventPayloadInput,
-  'type' | 'observedAt' | 'metadata' | 'includePhotoParameters'
-> & { metadata: JsonObject };
+/** The body's `data`: the task's fields, whom it is for, and metadata always an object. */
+export type TaskEventData = TaskEventFields &
+  Pick<TaskEventPayloadInput, 'subscriptionId' | 'endpointId' | 'photoParameters'> & {
+    metadata: JsonObject;
+  };
 
 export interface WebhookTestData {
   message: string;
@@ -95,6 +118,9 @@ export function buildTaskEventFields(input: TaskEventDataInput): TaskEventFields
     costTime: input.costTime ?? null,
     message: input.message ?? null,
     outputResult: input.outputResult ?? null,
+    estimatedStartAt: input.estimate?.estimatedStartAt?.toISOString() ?? null,
+    estimatedFinishAt: input.estimate?.estimatedFinishAt?.toISOString() ?? null,
+    estimateBasis: input.estimate?.estimateBasis ?? null,
   };
 }
 
@@ -135,4 +161,33 @@ export function buildWebhookTestPayload(input: {
 /** The exact bytes that are signed and sent. */
 export function serializeWebhookPayload(payload: WebhookPayload<string, unknown>): string {
   return JSON.stringify(payload);
+}
+
+/** Alerts sent to a tenant's `alertUrl` about its own webhook targets. */
+export const ALERT_EVENT_TYPES = ['subscription.disabled', 'endpoint.disabled'] as const;
+export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
+
+export interface SubscriptionDisabledData {
+  subscriptionId: string;
+  sid: string;
+  callbackUrl: string;
+  /** why, in words */
+  reason: string;
+  /** the first failure of the run of failures without a success, ISO 8601 */
+  failingSince: string;
+  disabledAt: string;
+  /** deliveries kept as `held`: sent in order once the subscription is re-enabled */
+  heldDeliveries: number;
+}
+
+export type SubscriptionDisabledPayload = WebhookPayload<
+  'subscription.disabled',
+  SubscriptionDisabledData
+>;
+
+/** The `subscription.disabled` alert: a subscription failed without a success for WEBHOOK_DISABLE_AFTER. */
+export function buildSubscriptionDisabledPayload(
+  data: SubscriptionDisabledData,
+): SubscriptionDisabledPayload {
+  return { type: 'subscription.disabled', timestamp: data.disabledAt, data };
 }

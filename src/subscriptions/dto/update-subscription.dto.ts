@@ -31,7 +31,7 @@ export class UpdateSubscriptionDto {
 
   @ApiPropertyOptional({
     description:
-      "`active` re-enables a `disabled` subscription (its endpoint once answered 410): it is sent the task's current state again. No other value is accepted; DELETE cancels.",
+      "`active` re-enables a `disabled` subscription (its endpoint answered 410, or failed without a success for WEBHOOK_DISABLE_AFTER): its held deliveries are sent in order, then the task's current state. No other value is accepted; DELETE cancels.",
     enum: ['active'],
   })
   @ValidateIf((_object: object, value: unknown) => value !== undefined)

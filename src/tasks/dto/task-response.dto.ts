@@ -23,6 +23,44 @@ export class TaskErrorDto {
   at!: Date;
 }
 
+/** What a queued task's estimates rest on: how many tasks, how recent, how fast. */
+export class EstimateBasisDto {
+  @ApiProperty({
+    description:
+      "the tenant's recent tasks whose fall through the queue was measured; the estimate needs at least 3",
+    example: 14,
+  })
+  tasks!: number;
+
+  @ApiProperty({
+    description: 'seconds from the oldest observation used to now (at most ESTIMATE_WINDOW)',
+    example: 540,
+  })
+  windowSeconds!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "queue places per minute: the median of those tasks' rates; null when too few",
+    example: 6,
+  })
+  drainPerMinute!: number | null;
+
+  @ApiProperty({
+    description: 'recently succeeded tasks whose run time was measured (costTime, else observed)',
+    example: 9,
+  })
+  finishedTasks!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'their median run time in seconds; null when fewer than 3',
+    example: 31.4,
+  })
+  runSeconds!: number | null;
+}
+
 export class TaskResponseDto {
   @ApiProperty({ example: EXAMPLE_SID })
   sid!: string;
@@ -103,6 +141,29 @@ export class TaskResponseDto {
       'the latest upstream error (bad credentials, UXC failing, timeouts), also once UXC answers again; null when UXC never failed for this task',
   })
   lastError!: TaskErrorDto | null;
+
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description:
+      "while queued: when the task should start, from how fast this credential's queue has been draining (`queueNum` ÷ drain, counted from when the task reached its place); null when not queued or history is too thin",
+  })
+  estimatedStartAt!: Date | null;
+
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description:
+      "while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown",
+  })
+  estimatedFinishAt!: Date | null;
+
+  @ApiProperty({
+    type: EstimateBasisDto,
+    nullable: true,
+    description: 'while queued: what the estimates rest on; null when the task is not queued',
+  })
+  estimateBasis!: EstimateBasisDto | null;
 }
 
 export class TaskPageDto {

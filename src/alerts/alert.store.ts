@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { DatabasePool } from '../database/database-pool';
+import { pgRunner, SqlRunner } from '../outbox/sql';
+
+/** An alert to queue for one receiver, its body already rendered. */
+export interface NewAlert {
+  id: string;
+  tenantId: string;
+  url: string;
+  eventType: string;
+  payload: string;
+}
+
+/** An alert leased to this sender. */
+export interface LeasedAlert {
+  id: string;
+  tenantId: string;
+  url: string;
+  eventType: string;
+  payload: string;
+  attempts: number;
+}
+
+export type AlertOutcome =
+  { state: 'succeeded' | 'failed' } | { state: 'pending'; nextAttemptAt: Date };
+
+const ENQUEUE = `
+  INSERT INTO tenant_alerts (id, tenant_id, url, event_type, payload)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`;
+
+// Leasing moves next_attempt_at to the lease's end: a sender that dies leaves
+// the alert to come due again then, for any sender to take.
+const LEASE = `
+  WITH next AS (
+    SELECT id FROM tenant_alerts
+    WHERE state = 'pending' AND next_attempt_at <= now()
+    ORDER BY next_attempt_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  )
+  UPDATE tenant_alerts a SET locked_by = $1,
+    locked_until = now() + $2 * interval '1 millisecond',
+    next_attempt_at = now() + $2 * interval '1 millisecond'
+  FROM next WHERE a.id = next.id
+  RETURNING a.id, a.tenant_id, a.url, a.event_type, a.payload, a.attempts`;
+
+const COMPLETE = `
+  UPDATE tenant_alerts SET
+    state = $3, attempts = attempts + 1,
+    next_attempt_at = coalesce($4, next_attempt_at),
+    completed_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END,
+    last_status_code = $5, last_error = $6, locked_by = NULL, locked_until = NULL
+  WHERE id = $1 AND locked_by = $2 AND state = 'pending'`;
+
+const RELEASE = `
+  UPDATE tenant_alerts SET locked_by = NULL, locked_until = NULL, next_attempt_at = now()
+  WHERE id = ANY ($1::text[]) AND locked_by = $2 AND state = 'pending'`;
+
+// ended alerts past HISTORY_RETENTION, a bounded batch at a time
+const PURGE = `
+  DELETE FROM tenant_alerts WHERE id = ANY (ARRAY(
+    SELECT id FROM tenant_alerts
+    WHERE state <> 'pending' AND completed_at < now() - $1 * interval '1 millisecond'
+    LIMIT $2))
+  RETURNING id`;
+
+/**
+ * The tenant_alerts table: the outbox of a tenant's own alerts. Queued in the
+ * transaction that raises them, leased and completed by AlertSender.
+ */
+@Injectable()
+export class AlertStore {
+  private readonly pool: SqlRunner;
+
+  constructor(database: DatabasePool) {
+    this.pool = pgRunner(database.pool);
+  }
+
+  async enqueue(sql: SqlRunner, alerts: NewAlert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    await sql.rows({
+      name: 'alerts.enqueue',
+      text: ENQUEUE,
+      values: [
+        alerts.map((a) => a.id),
+        alerts.map((a) => a.tenantId),
+        alerts.map((a) => a.url),
+        alerts.map((a) => a.eventType),
+        alerts.map((a) => a.payload),
+      ],
+    });
+  }
+
+  /** Leases up to `n` due alerts for `leaseMs`. */
+  async lease(owner: string, leaseMs: number, n: number): Promise<LeasedAlert[]> {
+    const rows = await this.pool.rows<{
+      id: string;
+      tenant_id: string;
+      url: string;
+      event_type: string;
+      payload: string;
+      attempts: number;
+    }>({ name: 'alerts.lease', text: LEASE, values: [owner, leaseMs, n] });
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      url: row.url,
+      eventType: row.event_type,
+      payload: row.payload,
+      attempts: row.attempts,
+    }));
+  }
+
+  /** Records an attempt's outcome, if the lease is still ours. */
+  async complete(
+    owner: string,
+    id: string,
+    outcome: AlertOutcome,
+    answer: { statusCode: number | null; error: string | null },
+  ): Promise<void> {
+    await this.pool.rows({
+      name: 'alerts.complete',
+      text: COMPLETE,
+      values: [
+        id,
+        owner,
+        outcome.state,
+        outcome.state === 'pending' ? outcome.nextAttemptAt : null,
+        answer.statusCode,
+        answer.error,
+      ],
+    });
+  }
+
+  /** Deletes up to `limit` alerts that ended more than `retentionMs` ago; returns how many. */
+  async purgeEnded(retentionMs: number, limit = 1000): Promise<number> {
+    const rows = await this.pool.rows<{ id: string }>({
+      name: 'alerts.purge',
+      text: PURGE,
+      values: [retentionMs, limit],
+    });
+    return rows.length;
+  }
+
+  /** Gives leases back, due now (shutdown). */
+  async release(owner: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.rows({ name: 'alerts.release', text: RELEASE, values: [ids, owner] });
+  }
+}
