@@ -281,6 +281,15 @@ describe('ops console', () => {
       },
       UI_TIMEOUT,
     );
+    const beforeNew = receiver.on('/failing').length;
+    await page.getByRole('button', { name: 'Redeliver as new' }).click();
+    await page.getByText('Queued as a new message').waitFor();
+    await waitFor(
+      'the new message to arrive',
+      () => receiver.on('/failing').length > beforeNew,
+      30_000,
+    );
+    expect(receiver.on('/failing').at(-1)!.webhookId).not.toBe(failed.id);
     await page.getByRole('link', { name: '← All deliveries' }).click();
     await page.getByLabel('State').selectOption('');
     await page.getByRole('link', { name: failed.id }).waitFor();

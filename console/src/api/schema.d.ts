@@ -169,6 +169,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling tenant's own settings */
+        get: operations["TenantSettingsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the calling tenant's own settings: `alertUrl`
+         * @description `alertUrl` receives signed `subscription.disabled` (and `endpoint.disabled`) events when one is disabled after failing for WEBHOOK_DISABLE_AFTER; `null` removes it. A field left out stays as it is.
+         */
+        patch: operations["TenantSettingsController_update"];
+        trace?: never;
+    };
     "/v1/subscriptions": {
         parameters: {
             query?: never;
@@ -621,8 +642,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * One more attempt, same `webhook-id`
-         * @description The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual.
+         * One more attempt, same `webhook-id`; or, with `asNew`, the event again as a new message
+         * @description The delivery becomes `pending` and due now, whatever state it ended in (a `failed` one included); the dispatcher sends it with the same id, so receivers deduplicate it as usual. With `{"asNew": true}` the delivery is left as it is and a new delivery of the same event (same body, a new id and so a new `webhook-id`) is queued in its place in the sequence order; the answer is that new delivery.
          */
         post: operations["DeliveriesController_redeliver"];
         delete?: never;
@@ -853,6 +874,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "subscription.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * subscription.disabled
+         * @description Sent when a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
+         */
+        post: operations["webhook_subscription_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -974,6 +1015,28 @@ export interface components {
              */
             secret: string;
         };
+        TenantSettingsDto: {
+            /** @example ten_01jf8x0q7m3v2c9e4r5t6y7u8i */
+            id: string;
+            /** @example acme-prod */
+            name: string;
+            /**
+             * @description receives the signed alerts; null: none are sent
+             * @example https://ops.example.com/uxc-relay-alerts
+             */
+            alertUrl: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        UpdateTenantSettingsDto: {
+            /**
+             * @description where the relay sends this tenant's signed alerts (`subscription.disabled`, `endpoint.disabled`), with the tenant's webhook secret, retried like any webhook; the same URL policy as a `callbackUrl`; null removes it
+             * @example https://ops.example.com/uxc-relay-alerts
+             */
+            alertUrl?: string | null;
+        };
         CreateSubscriptionDto: {
             /**
              * @description the UXC task id, 1–256 characters of any kind
@@ -1079,7 +1142,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `active` re-enables a `disabled` subscription (its endpoint once answered 410): it is sent the task's current state again. No other value is accepted; DELETE cancels.
+             * @description `active` re-enables a `disabled` subscription (its endpoint answered 410, or failed without a success for WEBHOOK_DISABLE_AFTER): its held deliveries are sent in order, then the task's current state. No other value is accepted; DELETE cancels.
              * @enum {string}
              */
             state?: "active";
@@ -1297,6 +1360,33 @@ export interface components {
              */
             at: string;
         };
+        EstimateBasisDto: {
+            /**
+             * @description the tenant's recent tasks whose fall through the queue was measured; the estimate needs at least 3
+             * @example 14
+             */
+            tasks: number;
+            /**
+             * @description seconds from the oldest observation used to now (at most ESTIMATE_WINDOW)
+             * @example 540
+             */
+            windowSeconds: number;
+            /**
+             * @description queue places per minute: the median of those tasks' rates; null when too few
+             * @example 6
+             */
+            drainPerMinute: number | null;
+            /**
+             * @description recently succeeded tasks whose run time was measured (costTime, else observed)
+             * @example 9
+             */
+            finishedTasks: number;
+            /**
+             * @description their median run time in seconds; null when fewer than 3
+             * @example 31.4
+             */
+            runSeconds: number | null;
+        };
         TaskResponseDto: {
             /** @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e */
             sid: string;
@@ -1371,6 +1461,18 @@ export interface components {
             nextPollAt: string | null;
             /** @description the latest upstream error (bad credentials, UXC failing, timeouts), also once UXC answers again; null when UXC never failed for this task */
             lastError: components["schemas"]["TaskErrorDto"] | null;
+            /**
+             * Format: date-time
+             * @description while queued: when the task should start, from how fast this credential's queue has been draining (`queueNum` ÷ drain, counted from when the task reached its place); null when not queued or history is too thin
+             */
+            estimatedStartAt: string | null;
+            /**
+             * Format: date-time
+             * @description while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown
+             */
+            estimatedFinishAt: string | null;
+            /** @description while queued: what the estimates rest on; null when the task is not queued */
+            estimateBasis: components["schemas"]["EstimateBasisDto"] | null;
         };
         TaskPageDto: {
             items: components["schemas"]["TaskResponseDto"][];
@@ -1563,6 +1665,13 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        RedeliverDto: {
+            /**
+             * @description true: send the event again as a new message, a new delivery with a new id and so a new `webhook-id` (for a receiver that already dropped the old id as a duplicate); false or absent: one more attempt of this delivery, same `webhook-id`
+             * @default false
+             */
+            asNew: boolean;
+        };
         UxcOutcomeCountDto: {
             /**
              * @description ok, upstream-error or transport-error
@@ -1673,6 +1782,20 @@ export interface components {
              */
             outputResult: string[] | null;
             /**
+             * Format: date-time
+             * @description while queued: when the task should start, from how fast this credential's queue has been draining, as of `timestamp`; null when not queued or history is too thin
+             * @example 2026-11-27T05:01:40.000Z
+             */
+            estimatedStartAt: string | null;
+            /**
+             * Format: date-time
+             * @description while queued: `estimatedStartAt` plus the median run time of the credential's recent tasks; null when either is unknown
+             * @example 2026-11-27T05:02:47.000Z
+             */
+            estimatedFinishAt: string | null;
+            /** @description while queued: what the estimates rest on; null when the task is not queued */
+            estimateBasis: components["schemas"]["EstimateBasisDto"] | null;
+            /**
              * @description as registered with the subscription (or given to `POST /v1/tasks`, for an endpoint); `{}` when none
              * @example {
              *       "orderId": "ord_1234"
@@ -1716,9 +1839,52 @@ export interface components {
             timestamp: string;
             data: components["schemas"]["WebhookTestDataDto"];
         };
+        SubscriptionDisabledDataDto: {
+            /** @example sub_01jf8x0q7m3v2c9e4r5t6y7u8i */
+            subscriptionId: string;
+            /** @example BT|7aa93d45-4b09-4dcd-9861-aaa69e619b2e */
+            sid: string;
+            /** @example https://hooks.example.com/uxc */
+            callbackUrl: string;
+            /**
+             * @description why it was disabled, in words
+             * @example no webhook to callbackUrl succeeded since 2026-11-22T05:00:00.000Z (WEBHOOK_DISABLE_AFTER 5d)
+             */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description the first failure of the run of failures without a success
+             * @example 2026-11-22T05:00:00.000Z
+             */
+            failingSince: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-27T05:00:00.000Z
+             */
+            disabledAt: string;
+            /**
+             * @description deliveries kept as `held`, never dropped: `PATCH /v1/subscriptions/{subscriptionId}` with `{"state": "active"}` sends them in order
+             * @example 3
+             */
+            heldDeliveries: number;
+        };
+        SubscriptionDisabledWebhookDto: {
+            /** @enum {string} */
+            type: "subscription.disabled";
+            /**
+             * Format: date-time
+             * @description when it was disabled
+             * @example 2026-11-27T05:00:00.000Z
+             */
+            timestamp: string;
+            data: components["schemas"]["SubscriptionDisabledDataDto"];
+        };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -1864,7 +2030,10 @@ export interface operations {
     TenantsController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1911,6 +2080,15 @@ export interface operations {
             };
             /** @description the name is taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2143,7 +2321,10 @@ export interface operations {
     TenantsController_createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -2188,6 +2369,24 @@ export interface operations {
             };
             /** @description unknown tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2312,7 +2511,10 @@ export interface operations {
     WebhookSecretController_rotate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2324,6 +2526,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSecretDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TenantSettingsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettingsDto"];
+                };
+            };
+            /** @description missing or wrong API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    TenantSettingsController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTenantSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettingsDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description missing or wrong API key */
@@ -2403,7 +2710,10 @@ export interface operations {
     SubscriptionsController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2458,6 +2768,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
             429: {
                 headers: {
@@ -2472,7 +2791,10 @@ export interface operations {
     SubscriptionsController_createBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2501,6 +2823,24 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2688,7 +3028,10 @@ export interface operations {
     SubscriptionsController_recover: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -2735,6 +3078,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
             429: {
                 headers: {
@@ -2749,7 +3110,10 @@ export interface operations {
     WebhookTestController_send: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2778,6 +3142,24 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2898,7 +3280,10 @@ export interface operations {
     EndpointsController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2927,6 +3312,24 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3152,7 +3555,10 @@ export interface operations {
     EndpointsController_rotate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -3186,6 +3592,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
             429: {
                 headers: {
@@ -3200,7 +3624,10 @@ export interface operations {
     EndpointsController_recover: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
@@ -3240,6 +3667,24 @@ export interface operations {
             };
             /** @description unknown id, or one of another tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3316,7 +3761,10 @@ export interface operations {
     TrackedTasksController_track: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3362,6 +3810,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description over API_RATE_LIMIT requests a minute for this key; see `Retry-After` */
             429: {
                 headers: {
@@ -3376,7 +3842,10 @@ export interface operations {
     TrackedTasksController_trackBatch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3405,6 +3874,24 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3555,7 +4042,10 @@ export interface operations {
     StreamsController_issueToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3584,6 +4074,24 @@ export interface operations {
             };
             /** @description missing or wrong API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still being processed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3972,13 +4480,20 @@ export interface operations {
     DeliveriesController_redeliver: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retried POST safe, as Stripe does: the first request with a key runs, and for 24 h the same key with the same method, path and body answers that request's stored status and body (with `Idempotent-Replayed: true`) without running it again. The same key with another request answers 422; while the first request is still running, 409. Errors are not kept: a request that failed may be retried with its key. Keys are per caller (tenant or admin token), 1–255 printable ASCII characters (a UUID is a good key). */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeliverDto"];
+            };
+        };
         responses: {
             202: {
                 headers: {
@@ -3986,6 +4501,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryResponseDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description missing or wrong API key */
@@ -4008,6 +4532,15 @@ export interface operations {
             };
             /** @description the subscription is canceled */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description the Idempotency-Key was already used with a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4487,6 +5020,52 @@ export interface operations {
                 "application/json": components["schemas"]["WebhookTestWebhookDto"] & {
                     /** @constant */
                     type?: "webhook.test";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; never sent again */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else is retried on WEBHOOK_RETRY_SCHEDULE */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_subscription_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the delivery id (`msg_…`), the same on every attempt: deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded secret after `whsec_`; two, space-separated, during a rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionDisabledWebhookDto"] & {
+                    /** @constant */
+                    type?: "subscription.disabled";
                 };
             };
         };

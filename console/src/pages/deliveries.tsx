@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, call, ok, type Schemas } from '../api/client';
+import { api, ok, type Schemas } from '../api/client';
 import { linkProps, useQueryParam } from '../router';
 import { Field, Problem, Section, StateBadge, time, useLoad } from '../ui';
 
@@ -118,14 +118,15 @@ export function DeliveryPage({ id }: { id: string }) {
     setError(undefined);
     setNote('');
     try {
-      const answer = await call<{ id: string }>(
-        'POST',
-        `/v1/deliveries/${encodeURIComponent(id)}/redeliver`,
-        asNew ? { asNew: true } : undefined,
+      const answer = await ok(
+        api.POST('/v1/deliveries/{id}/redeliver', {
+          params: { path: { id } },
+          body: { asNew },
+        }),
       );
       setNote(
         asNew && answer.id !== id
-          ? `Queued as a new message ${answer.id}.`
+          ? `Queued as a new message: ${answer.id}.`
           : 'Queued: one more attempt with the same webhook-id.',
       );
       delivery.reload();

@@ -3,12 +3,8 @@ import { api, ok, type Schemas } from '../api/client';
 import { linkProps, navigate, useQueryParam } from '../router';
 import { Field, Problem, Section, StateBadge, time, useLoad } from '../ui';
 
-type Task = Schemas['TaskResponseDto'] & {
-  // the ETA of the contract; absent on a server without estimates
-  estimatedStartAt?: string | null;
-  estimatedFinishAt?: string | null;
-  estimateBasis?: string | null;
-};
+type Task = Schemas['TaskResponseDto'];
+type EstimateBasis = Schemas['EstimateBasisDto'];
 type TaskEvent = Schemas['TaskEventResponseDto'];
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled', 'unknown'] as const;
@@ -151,6 +147,16 @@ export function TasksPage() {
       </Section>
     </>
   );
+}
+
+function basisText(basis: EstimateBasis | null | undefined): string {
+  if (!basis) return 'too little history yet';
+  const parts = [`${basis.tasks} queued tasks over ${Math.round(basis.windowSeconds / 60)} min`];
+  if (basis.drainPerMinute !== null) parts.push(`${basis.drainPerMinute.toFixed(1)} start/min`);
+  if (basis.runSeconds !== null) {
+    parts.push(`runs take ${Math.round(basis.runSeconds)} s (${basis.finishedTasks} finished)`);
+  }
+  return parts.join('; ');
 }
 
 function percent(progress: number | null | undefined): string {
@@ -300,7 +306,7 @@ export function TaskPage({ sid }: { sid: string }) {
                   <dt>Finishes</dt>
                   <dd>{time(current.estimatedFinishAt)}</dd>
                   <dt>Basis</dt>
-                  <dd>{current.estimateBasis ?? 'too little history'}</dd>
+                  <dd>{basisText(current.estimateBasis)}</dd>
                 </dl>
               ) : (
                 <p class="notice">Estimates are not available on this server.</p>
