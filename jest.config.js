@@ -4,6 +4,9 @@ module.exports = {
   moduleFileExtensions: ['js', 'json', 'ts'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // The build output mirrors src/ and test/; jest must not index it, or two
+  // copies of each module (and of package.json) collide in its module map.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
     // Prisma's wasm schema engine ships as an ES module, which jest's CommonJS

@@ -2,7 +2,7 @@ import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
 import { WebhookReceiver } from './support/receiver';
-import { sleep } from './support/wait';
+import { waitFor } from './support/wait';
 
 const SUBSCRIPTIONS = 40;
 const STEPS = [
@@ -59,8 +59,15 @@ describe('two dispatchers on one database', () => {
     }
     const total = SUBSCRIPTIONS * STEPS.length;
     await receiver.waitForCount(total, 20_000);
-    // anything sent twice would arrive in this pause
-    await sleep(500);
+    // every delivery settled and no lane held: neither replica has anything
+    // in flight that could still arrive twice
+    await waitFor('both replicas to be idle', async () => {
+      const [pending, held] = await Promise.all([
+        one.prisma.delivery.count({ where: { state: { not: 'succeeded' } } }),
+        one.prisma.deliveryLane.count({ where: { lockedBy: { not: null } } }),
+      ]);
+      return pending === 0 && held === 0;
+    });
 
     const ids = receiver.requests.map((r) => r.webhookId);
     expect(ids).toHaveLength(total);

@@ -3,15 +3,13 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { AppModule } from '../src/app.module';
 import { configureApp } from '../src/app.setup';
-import { newId } from '../src/common/ids';
 import { ConfigService } from '../src/config/config.service';
 import { parseEnv } from '../src/config/env';
 import { PrismaService } from '../src/database/prisma.service';
 import { DispatcherService } from '../src/dispatcher/dispatcher.service';
 import { LOG_DESTINATION } from '../src/logging/logging.module';
-import { TaskOutbox } from '../src/tasks/task-outbox';
 import { TenantSecrets } from '../src/tenants/tenant-secrets.service';
-import { WebhookSender } from '../src/webhooks/webhook-sender';
+import { WebhookSender } from '../src/dispatcher/webhook-sender';
 import {
   createTestApp,
   LogCapture,
@@ -23,10 +21,11 @@ import { createTestDatabase } from './support/database';
 import {
   appendTaskEvent,
   createSubscription,
+  createSubscriptions,
   createTenant,
   TenantFixture,
 } from './support/factories';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 import { WebhookReceiver } from './support/receiver';
 
 const FAST = {
@@ -65,6 +64,20 @@ describe('dispatcher', () => {
       metadata: { order: sid },
       ...extra,
     });
+  }
+
+  let sentinels = 0;
+
+  /**
+   * Queues a delivery to a subscription of its own and waits until it
+   * arrives: the dispatcher has since claimed everything due before it, so a
+   * delivery that has still not been sent was not going to be.
+   */
+  async function dispatcherCaughtUp(s: Setup): Promise<void> {
+    const path = `/sentinel-${++sentinels}`;
+    const sub = await subscribe(s, `BT|sentinel${path}`, path);
+    await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
+    await waitFor(`the delivery to ${path}`, () => s.receiver.on(path).length > 0);
   }
 
   async function redeliver(s: Setup, deliveryId: string): Promise<number> {
@@ -189,13 +202,13 @@ describe('dispatcher', () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
       return row.state === 'failed' && row.attempts === 4;
     });
-    await sleep(500);
-    expect(s.receiver.requests).toHaveLength(4);
+    await dispatcherCaughtUp(s);
+    expect(s.receiver.on('/down')).toHaveLength(4);
     // a failed delivery is no longer pending, so the next event is not held behind it
     s.receiver.setAnswer({});
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
-    await s.receiver.waitForCount(5);
-    expect((s.receiver.requests[4].json as { type: string }).type).toBe('task.running');
+    await waitFor('the next event', () => s.receiver.on('/down').length >= 5);
+    expect((s.receiver.on('/down')[4].json as { type: string }).type).toBe('task.running');
   });
 
   it('disables the subscription on 410 Gone and sends nothing more', async () => {
@@ -210,8 +223,8 @@ describe('dispatcher', () => {
     });
     // an event queued behind it, and one after, are never sent
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
-    await sleep(600);
-    expect(s.receiver.requests).toHaveLength(1);
+    await dispatcherCaughtUp(s);
+    expect(s.receiver.on('/gone')).toHaveLength(1);
     const rows = await deliveriesOf(s.relay, sub.id);
     // kept, held, for a re-enable or a recovery
     expect(rows.map((d) => d.state)).toEqual(['held']);
@@ -219,8 +232,8 @@ describe('dispatcher', () => {
 
     // asked by hand, it is tried once more, and a second 410 leaves it disabled
     expect(await redeliver(s, rows[0].id)).toBe(202);
-    await s.receiver.waitForCount(2);
-    expect(s.receiver.requests[1].webhookId).toBe(rows[0].id);
+    await waitFor('the redelivery', () => s.receiver.on('/gone').length >= 2);
+    expect(s.receiver.on('/gone')[1].webhookId).toBe(rows[0].id);
     await waitFor('the second failed attempt to be recorded', async () => {
       const [row] = await deliveriesOf(s.relay, sub.id);
       return row.state === 'held' && row.attemptLog.length === 2;
@@ -241,8 +254,8 @@ describe('dispatcher', () => {
       const rows = await deliveriesOf(s.relay, sub.id);
       return rows.map((d) => d.state).join() === 'held,held';
     });
-    await sleep(300);
-    expect(s.receiver.requests).toHaveLength(1);
+    await dispatcherCaughtUp(s);
+    expect(s.receiver.on('/gone2')).toHaveLength(1);
   });
 
   it('honours Retry-After on 429 and 503', async () => {
@@ -291,7 +304,10 @@ describe('dispatcher', () => {
     });
     await s.receiver.restart();
     await s.receiver.waitForCount(3);
-    await sleep(400);
+    // every delivery settled: none is left to send
+    await waitFor('every delivery to settle', async () =>
+      (await deliveriesOf(s.relay, sub.id)).every((d) => d.state !== 'pending'),
+    );
     const types = s.receiver.requests.map((r) => (r.json as { type: string }).type);
     expect(types).toEqual(['task.queued', 'task.running', 'task.succeeded']);
     const sequences = s.receiver.requests.map(
@@ -322,7 +338,9 @@ describe('dispatcher', () => {
     // in flight, so the outbox leaves it alone
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.running', state: 'running' });
     await s.receiver.waitForCount(2);
-    await sleep(300);
+    await waitFor('both deliveries to settle', async () =>
+      (await deliveriesOf(s.relay, sub.id)).every((d) => d.state !== 'pending'),
+    );
     expect(s.receiver.requests.map((r) => (r.json as { type: string }).type)).toEqual([
       'task.progress',
       'task.running',
@@ -340,7 +358,11 @@ describe('dispatcher', () => {
     const sub = await subscribe(s, 'BT|redirect', '/redirect');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(2);
-    await sleep(300);
+    // a followed redirect would arrive within the attempt, before it is recorded
+    await waitFor('two recorded attempts', async () => {
+      const [row] = await deliveriesOf(s.relay, sub.id);
+      return row.attemptLog.length >= 2;
+    });
     expect(elsewhere.requests).toHaveLength(0);
     const [row] = await deliveriesOf(s.relay, sub.id);
     expect(row.state).toBe('pending');
@@ -409,20 +431,15 @@ describe('dispatcher', () => {
     busy.setAnswer({ status: 500 });
     const healthy = await WebhookReceiver.start();
     cleanups.push(() => healthy.close());
-    const task = await s.relay.prisma.$transaction((tx) =>
-      s.relay.app.get(TaskOutbox).track(tx, s.fixture.tenant.id, 'BT|backlog'),
-    );
-    await s.relay.prisma.subscription.createMany({
-      data: Array.from({ length: BACKLOG }, (_, i) => ({
-        id: newId('sub'),
-        tenantId: s.fixture.tenant.id,
-        taskId: task.id,
+    const [{ taskId }] = await createSubscriptions(
+      s.relay,
+      s.fixture.tenant,
+      Array.from({ length: BACKLOG }, (_, i) => ({
         sid: 'BT|backlog',
         callbackUrl: busy.url(`/backlog-${i}`),
-        events: [],
       })),
-    });
-    const appended = await appendTaskEvent(s.relay, task.id, {
+    );
+    const appended = await appendTaskEvent(s.relay, taskId, {
       type: 'task.queued',
       state: 'queued',
     });
@@ -499,12 +516,13 @@ describe('dispatcher', () => {
     const s = await setup({ DISPATCHER_ENABLED: 'false' });
     const sub = await subscribe(s, 'BT|off', '/off');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
-    await sleep(500);
     expect(s.receiver.requests).toHaveLength(0);
     expect(s.relay.app.get(DispatcherService).inFlightCount).toBe(0);
-    // the same work is there for a dispatcher elsewhere
+    // the same work is there for a dispatcher elsewhere, and only then sent
+    const startedAt = Date.now();
     s.relay.app.get(DispatcherService).start();
-    await s.receiver.waitForCount(1);
+    const [request] = await s.receiver.waitForCount(1);
+    expect(request.at).toBeGreaterThanOrEqual(startedAt);
   });
 
   it('exposes delivery metrics', async () => {
@@ -513,8 +531,19 @@ describe('dispatcher', () => {
     const sub = await subscribe(s, 'BT|metrics', '/metrics');
     await appendTaskEvent(s.relay, sub.taskId, { type: 'task.queued', state: 'queued' });
     await s.receiver.waitForCount(2);
-    await sleep(1200);
-    const text = await (await fetch(`${s.relay.url}/metrics`)).text();
+    await waitFor('the delivery to succeed', async () => {
+      const [row] = await deliveriesOf(s.relay, sub.id);
+      return row.state === 'succeeded';
+    });
+    // counters move once the attempt is recorded, the pending gauges when next sampled
+    const text = await waitFor('the delivery to be counted', async () => {
+      const body = await (await fetch(`${s.relay.url}/metrics`)).text();
+      return (
+        /uxc_relay_webhook_deliveries_total\{outcome="succeeded"\} 1/.test(body) &&
+        /uxc_relay_webhook_pending_deliveries 0/.test(body) &&
+        body
+      );
+    });
     expect(text).toMatch(/uxc_relay_webhook_deliveries_total\{outcome="retry"\} 1/);
     expect(text).toMatch(/uxc_relay_webhook_deliveries_total\{outcome="succeeded"\} 1/);
     expect(text).toMatch(/uxc_relay_webhook_attempt_duration_seconds_count\{result="5xx"\} 1/);

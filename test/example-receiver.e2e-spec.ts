@@ -9,8 +9,8 @@ import {
   generateWebhookSecret,
   serializeWebhookPayload,
   TaskEventPayloadInput,
-  WebhookSender,
 } from '../src/webhooks';
+import { WebhookSender } from '../src/dispatcher/webhook-sender';
 import { waitFor } from './support/wait';
 
 const RECEIVER = path.join(__dirname, '..', 'examples', 'receiver', 'receiver.js');

@@ -1,12 +1,15 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { HistoryRetentionService } from '../src/poller/history-retention.service';
 import { createSubscription } from './support/factories';
+import { createTestApp } from './support/app';
 import {
+  FAST_POLLER,
   FIXTURE,
   PollerWorld,
   callTimes,
   eventsOf,
   gaps,
+  pollCyclesPass,
   queued,
   running,
   startPollerWorld,
@@ -141,7 +144,7 @@ describe('poller ⇄ UXC simulator', () => {
 
     // polling stopped: a terminal task is never asked about again
     const calls = sim.simulator.stats().bySid[sid];
-    await sleep(400);
+    await pollCyclesPass(world);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
   });
 
@@ -161,7 +164,7 @@ describe('poller ⇄ UXC simulator', () => {
       type: 'task.succeeded',
       data: { subscriptionId: late.id, outputResult: FIXTURE.data.outputResult },
     });
-    await sleep(400);
+    await pollCyclesPass(world);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
     expect((await taskOf(relay, tenant.tenant.id, sid)).tracking).toBe('completed');
   });
@@ -195,6 +198,19 @@ describe('poller ⇄ UXC simulator', () => {
   });
 
   it('exposes polls by outcome, poll lag, and tasks by tracking state at /metrics', async () => {
+    // a task of its own that is polled unchanged, then completes
+    const { sim, relay, tenant } = world;
+    const sid = 'BT|metrics';
+    sim.simulator.scriptTask({
+      sid,
+      mode: 'manual',
+      steps: [running(0.4), { data: { ...FIXTURE.data, sid } }],
+    });
+    await createSubscription(relay, tenant.tenant, { sid, callbackUrl: `${HOOK}/metrics` });
+    await waitForEvents(relay, tenant.tenant.id, sid, 1);
+    await waitFor('a second poll of the same answer', () => sim.simulator.stats().bySid[sid] >= 2);
+    sim.simulator.advance(sid);
+    await waitForEvents(relay, tenant.tenant.id, sid, 2);
     const text = await (await fetch(`${world.relay.url}/metrics`)).text();
     const value = (prefix: string): number =>
       text
@@ -320,7 +336,7 @@ describe('poller: when polling stops', () => {
     expect(deliveries.map((d) => d.eventType)).toEqual(['task.running', 'task.expired']);
 
     const calls = sim.simulator.stats().bySid[sid];
-    await sleep(400);
+    await pollCyclesPass(world);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
   });
 
@@ -356,7 +372,7 @@ describe('poller: when polling stops', () => {
     });
 
     const calls = sim.simulator.stats().bySid[sid];
-    await sleep(400);
+    await pollCyclesPass(world);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
   });
 
@@ -375,7 +391,9 @@ describe('poller: when polling stops', () => {
       where: { id: first.id },
       data: { state: 'canceled' },
     });
-    await sleep(300);
+    // still polled for the other subscriber: asked again twice since
+    const asked = sim.simulator.stats().bySid[sid];
+    await waitFor('two more polls', () => sim.simulator.stats().bySid[sid] >= asked + 2);
     expect((await taskOf(relay, tenant.tenant.id, sid)).tracking).toBe('active');
     await relay.prisma.subscription.update({
       where: { id: second.id },
@@ -386,7 +404,8 @@ describe('poller: when polling stops', () => {
       async () => (await taskOf(relay, tenant.tenant.id, sid)).tracking === 'idle',
     );
     const calls = sim.simulator.stats().bySid[sid];
-    await sleep(400);
+    // two cycles: this world's TASK_TTL is short
+    await pollCyclesPass(world, 2);
     expect(sim.simulator.stats().bySid[sid]).toBe(calls);
 
     // canceling is not an event; a new subscriber wakes the task, and history continues
@@ -443,13 +462,27 @@ describe('poller: POLLER_ENABLED=false', () => {
   it('registers no loop at all: subscriptions are stored, UXC is never called', async () => {
     const { sim, relay, tenant } = world;
     expect(relay.app.get(SchedulerRegistry).getIntervals()).not.toContain('poller.tick');
-    await createSubscription(relay, tenant.tenant, { sid: 'BT|api-node', callbackUrl: HOOK });
-    await sleep(500);
-    expect(sim.simulator.stats().total).toBe(0);
-    expect(await taskOf(relay, tenant.tenant.id, 'BT|api-node')).toMatchObject({
+    const sid = 'BT|api-node';
+    sim.simulator.scriptTask({ sid, mode: 'manual', steps: [running(0.3)] });
+    await createSubscription(relay, tenant.tenant, { sid, callbackUrl: HOOK });
+    expect(await taskOf(relay, tenant.tenant.id, sid)).toMatchObject({
       tracking: 'active',
       sequence: 0,
       lastPolledAt: null,
     });
+
+    // the task waits for a poller elsewhere: one on the same database takes
+    // it, and every call UXC saw came from that one
+    const pollerStartedAt = Date.now();
+    const poller = await createTestApp(world.databaseUrl, {
+      UXC_BASE_URL: sim.url,
+      ...FAST_POLLER,
+    });
+    try {
+      await waitForEvents(relay, tenant.tenant.id, sid, 1);
+      expect(sim.simulator.calls().every((c) => c.at >= pollerStartedAt)).toBe(true);
+    } finally {
+      await poller.close();
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
-import { leaseMs } from '../dispatcher/dispatcher.service';
 import { decideAfterAttempt } from '../dispatcher/retry-policy';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
-import { WebhookSender } from '../webhooks/webhook-sender';
+import { WebhookSender } from '../dispatcher/webhook-sender';
 import { buildWebhookHeaders } from '../webhooks/webhook-signer';
 import { AlertOutcome, AlertStore, LeasedAlert } from './alert.store';
 
@@ -39,7 +39,8 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sender: WebhookSender,
     private readonly secrets: TenantSecrets,
   ) {
-    this.leaseMs = leaseMs(config.env.webhookTimeoutMs);
+    // the dispatcher's lease rules, for a request of the same timeout
+    this.leaseMs = new WorkLoop(config.env.webhookTimeoutMs).leaseMs;
   }
 
   onApplicationBootstrap(): void {

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AlertsModule } from '../alerts/alerts.module';
 import { OutboxModule } from '../outbox/outbox.module';
-import { WebhooksModule } from '../webhooks/webhooks.module';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
+import { WebhookSenderModule } from './webhook-sender.module';
 import { DispatcherMetrics } from './dispatcher.metrics';
 import { DispatcherScheduler } from './dispatcher.scheduler';
 import { DispatcherService } from './dispatcher.service';
@@ -13,7 +14,7 @@ import { TargetHealthService } from './target-health.service';
  * sweep (WEBHOOK_DISABLE_AFTER) and the alerts it raises run beside it.
  */
 @Module({
-  imports: [WebhooksModule, OutboxModule, AlertsModule],
+  imports: [WebhookSenderModule, OutboxModule, TenantSecretsModule, AlertsModule],
   providers: [DispatcherMetrics, DispatcherService, DispatcherScheduler, TargetHealthService],
 })
 export class DispatcherModule {}

@@ -1,6 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
 import { DatabaseConnection } from '../database/database-connection';
 import {
@@ -11,7 +10,7 @@ import {
   LeasedLane,
 } from '../outbox/delivery.store';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
-import { SendResult, WebhookSender } from '../webhooks/webhook-sender';
+import { SendResult, WebhookSender } from './webhook-sender';
 import { AdaptiveLimit, hostSignal } from './adaptive-limit';
 import { DeliveryWakeups } from './delivery-wakeups';
 import { DispatcherMetrics, resultClass } from './dispatcher.metrics';
@@ -19,8 +18,6 @@ import { completeAttempt, decideHead, releaseAttempt } from './lane-decision';
 import { decideAfterAttempt } from './retry-policy';
 import { SigningKeys } from './signing-keys';
 
-/** The longest a shutdown waits for requests in flight before tearing them down. */
-const SHUTDOWN_DEADLINE_MAX_MS = 10_000;
 /** Completions recorded per statement. */
 const COMPLETION_BATCH = 500;
 /** Lanes leased per host and claim, at most. */
@@ -32,15 +29,6 @@ const DISCOVER_MS = 5000;
 const DISCOVER_UNLISTENED_MS = 1000;
 /** After a failed statement, before the next try. */
 const DATABASE_RETRY_MS = 500;
-
-/**
- * A lease outlives the request it covers (WEBHOOK_TIMEOUT_MS) by this much;
- * it is renewed while the lane is queued or in flight here, so it only runs
- * out for a dispatcher that died, whose lanes are then taken over.
- */
-export function leaseMs(webhookTimeoutMs: number): number {
-  return webhookTimeoutMs + Math.min(5000, Math.max(1000, webhookTimeoutMs));
-}
 
 interface Item {
   lane: LeasedLane;
@@ -94,8 +82,10 @@ interface InFlight {
 @Injectable()
 export class DispatcherService implements OnModuleDestroy {
   private readonly logger = new Logger(DispatcherService.name);
+  /** Owner id, lease, heartbeat and stop deadline, as the poller has them. */
+  private readonly loop: WorkLoop;
   /** Names this process in `locked_by`. */
-  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly owner: string;
   private readonly hosts = new Map<string, HostState>();
   /** lanes queued here, by lane id: their leases are renewed */
   private readonly queued = new Map<string, Item>();
@@ -127,7 +117,10 @@ export class DispatcherService implements OnModuleDestroy {
     connection: DatabaseConnection,
   ) {
     this.keys = new SigningKeys((ciphertext) => secrets.open(ciphertext));
-    this.leaseMs = leaseMs(config.env.webhookTimeoutMs);
+    // a lease outlives the request it covers, and is renewed while the lane is here
+    this.loop = new WorkLoop(config.env.webhookTimeoutMs);
+    this.owner = this.loop.owner;
+    this.leaseMs = this.loop.leaseMs;
     this.wakeups = new DeliveryWakeups(
       connection.url,
       (host) => {
@@ -152,7 +145,7 @@ export class DispatcherService implements OnModuleDestroy {
       const listened = this.wakeups.connected;
       if (!listened || ticks % (DISCOVER_MS / DISCOVER_UNLISTENED_MS) === 0) return this.discover();
     });
-    every(Math.max(200, Math.floor(this.leaseMs / 3)), () => this.renew());
+    every(this.loop.heartbeatMs, () => this.renew());
     every(5000, () => this.gauges());
     every(60_000, () => this.store.sweepIdleLanes().catch(() => undefined));
     void this.discover();
@@ -190,13 +183,7 @@ export class DispatcherService implements OnModuleDestroy {
     this.queued.clear();
     for (const state of this.hosts.values()) state.queue.length = 0;
     if (this.inFlight.size > 0) {
-      const deadlineMs = Math.min(this.config.env.webhookTimeoutMs + 500, SHUTDOWN_DEADLINE_MAX_MS);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...this.inFlight.values()].map((flight) => flight.done)),
-        new Promise<void>((done) => (timer = setTimeout(done, deadlineMs))),
-      ]);
-      clearTimeout(timer);
+      await this.loop.drain([...this.inFlight.values()].map((flight) => flight.done));
       const left = [...this.inFlight.values()];
       for (const flight of left) flight.abort.abort();
       await Promise.allSettled(left.map((flight) => flight.done));

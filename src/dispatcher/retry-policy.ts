@@ -1,4 +1,4 @@
-import type { SendResult } from '../webhooks/webhook-sender';
+import type { SendResult } from './webhook-sender';
 
 /** How far a scheduled delay may stray either way, so retries of one outage do not arrive in lockstep. */
 export const RETRY_JITTER = 0.2;

@@ -1,5 +1,6 @@
 import { Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyStore } from './idempotency.store';
 
@@ -47,6 +48,7 @@ export class IdempotencyKeyPurger implements OnModuleInit, OnModuleDestroy {
 
 /** `Idempotency-Key` on every POST route, present and future: a global interceptor and its table. */
 @Module({
+  imports: [TenantSecretsModule],
   providers: [
     IdempotencyStore,
     IdempotencyKeyPurger,

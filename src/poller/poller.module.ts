@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { Module } from '@nestjs/common';
+import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
 import { MetricsService } from '../metrics/metrics.service';
@@ -9,17 +8,16 @@ import { HistoryRetentionService } from './history-retention.service';
 import { PollerMetrics } from './poller.metrics';
 import { PollerScheduler } from './poller.scheduler';
 import { PollerService } from './poller.service';
-import { TaskLeases } from './task-leases';
-
-/** Margin over UXC_TIMEOUT_MS: a lease outlives the slowest answer plus the writes after it. */
-const LEASE_MARGIN_MS = 5000;
+import { TaskOutboxModule } from '../tasks/task-outbox.module';
+import { TaskStore } from '../tasks/task.store';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 
 /**
  * The poll loop. Always constructed (tests and the retention job use its
  * services); its timers run only with POLLER_ENABLED.
  */
 @Module({
-  imports: [UxcModule],
+  imports: [UxcModule, TaskOutboxModule, TenantSecretsModule],
   providers: [
     {
       provide: PollerMetrics,
@@ -27,15 +25,11 @@ const LEASE_MARGIN_MS = 5000;
       useFactory: (metrics: MetricsService) => new PollerMetrics(metrics),
     },
     {
-      provide: TaskLeases,
+      provide: TaskStore,
       inject: [PrismaService, ConfigService],
       useFactory: (prisma: PrismaService, config: ConfigService) =>
-        new TaskLeases(
-          prisma,
-          // readable in the tasks table: which host and process holds a task
-          `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`,
-          config.env.uxcTimeoutMs + LEASE_MARGIN_MS,
-        ),
+        // a lease outlives the slowest UXC answer plus the writes after it
+        new TaskStore(prisma, new WorkLoop(config.env.uxcTimeoutMs)),
     },
     PollerService,
     HistoryRetentionService,

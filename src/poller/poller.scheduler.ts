@@ -53,7 +53,7 @@ export class PollerScheduler implements OnApplicationBootstrap, OnModuleDestroy 
     }
     const tickMs = PollerScheduler.tickMs(this.config.env.pollIntervalMs);
     this.every(TICK, tickMs, () => this.poller.tick());
-    this.every(HEARTBEAT, this.poller.leaseMs / 3, () => this.poller.heartbeat());
+    this.every(HEARTBEAT, this.poller.loop.heartbeatMs, () => this.poller.heartbeat());
     this.every(RETENTION, DAY_MS, () => this.purge());
     this.registry.addTimeout(
       FIRST_RETENTION,
@@ -76,7 +76,7 @@ export class PollerScheduler implements OnApplicationBootstrap, OnModuleDestroy 
       this.registry.deleteTimeout(FIRST_RETENTION);
     }
     // runs before the database module closes the pool (global modules are destroyed last)
-    await this.poller.stop(this.config.env.uxcTimeoutMs + 2000);
+    await this.poller.stop();
   }
 
   private every(name: string, ms: number, run: () => Promise<unknown>): void {

@@ -1,22 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
 import { DatabasePool } from '../database/database-pool';
-import { Prisma } from '../generated/prisma/client';
-import { LeaseLostError, NewTaskEvent, TaskHistory, TaskLease } from '../tasks/task-history';
+import { LeaseLostError, TaskHistory, TaskLease } from '../tasks/task-history';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
 import { isTerminal } from '../uxc/task-state';
 import { CredentialRefusals } from '../uxc/credential-refusals';
 import { UxcClient } from '../uxc/uxc.client';
-import { UxcFailure, UxcOutcome } from '../uxc/uxc-outcome';
-import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
-import { Observation, detectChange } from './change-detection';
+import { UxcOutcome } from '../uxc/uxc-outcome';
+import { PollDecision, PollOptions, decidePoll, isPastTtl } from './poll-decision';
 import { PollOutcome, PollerMetrics } from './poller.metrics';
 import { PollResults } from './poll-results';
-import { ClaimedTask, TaskLeases } from './task-leases';
+import { ClaimedTask, TaskStore } from '../tasks/task.store';
 import { WakeSchedule } from './wake-schedule';
-
-// Prisma wants a sentinel, not null, to store SQL NULL in a Json column
-const JSON_NULL = Prisma.DbNull;
 
 /**
  * One poller: claims due tasks, asks UXC once per task, records what changed
@@ -37,7 +33,7 @@ export class PollerService {
 
   constructor(
     private readonly config: ConfigService,
-    private readonly leases: TaskLeases,
+    private readonly leases: TaskStore,
     private readonly history: TaskHistory,
     private readonly uxc: UxcClient,
     private readonly secrets: TenantSecrets,
@@ -51,9 +47,9 @@ export class PollerService {
     return this.leases.owner;
   }
 
-  /** How long a claim holds a task before another poller may take it over. */
-  get leaseMs(): number {
-    return this.leases.leaseMs;
+  /** Owner id, lease, heartbeat and stop deadline, as the dispatcher has them. */
+  get loop(): WorkLoop {
+    return this.leases.loop;
   }
 
   /** Tasks being polled right now. */
@@ -103,19 +99,14 @@ export class PollerService {
   }
 
   /**
-   * Stops claiming, lets the polls in flight finish within `deadlineMs`, then
+   * Stops claiming, lets the polls in flight finish within the stop deadline, then
    * gives back every lease still held, so another poller need not wait for them
    * to expire.
    */
-  async stop(deadlineMs: number): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     this.wakeUps.stop();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.inFlight.values()]),
-      new Promise((resolve) => (timer = setTimeout(resolve, deadlineMs))),
-    ]);
-    clearTimeout(timer);
+    await this.loop.drain(this.inFlight.values());
     try {
       const released = await this.leases.releaseAll();
       if (released > 0) this.logger.log(`released ${released} task lease(s) at shutdown`);
@@ -163,8 +154,13 @@ export class PollerService {
         if (result === 'lost') return 'lease-lost';
         // a subscription arrived since the claim: poll as usual
       }
-      const ttlDeadline = new Date(task.trackingSince.getTime() + this.config.env.taskTtlMs);
-      if (Date.now() >= ttlDeadline.getTime()) return await this.expire(task, lease);
+      if (isPastTtl(task, new Date(), this.pollOptions())) {
+        return await this.apply(
+          task,
+          lease,
+          decidePoll(task, null, new Date(), this.pollOptions()),
+        );
+      }
       if (isTerminal(task.state)) {
         // cannot normally happen (a terminal task is `completed`); never poll it again
         await this.leases.complete(task.id, { tracking: 'completed', nextPollAt: null });
@@ -174,9 +170,11 @@ export class PollerService {
       const credential = this.secrets.uxcCredential(task);
       const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid);
       this.refusals.observe(task.tenantId, credential.ak, outcome);
-      return outcome.kind === 'ok'
-        ? await this.observed(task, lease, outcome.data, ttlDeadline)
-        : await this.failed(task, lease, outcome, ttlDeadline);
+      return await this.apply(
+        task,
+        lease,
+        decidePoll(task, outcome, new Date(), this.pollOptions()),
+      );
     } catch (error) {
       if (error instanceof LeaseLostError) return 'lease-lost';
       // e.g. a sealed sk that this ENCRYPTION_KEY cannot open, or the database
@@ -191,92 +189,47 @@ export class PollerService {
     }
   }
 
-  private cadence(): { intervalMs: number; maxIntervalMs: number } {
+  private pollOptions(): PollOptions {
+    const env = this.config.env;
     return {
-      intervalMs: this.config.env.pollIntervalMs,
-      maxIntervalMs: this.config.env.pollMaxIntervalMs,
+      intervalMs: env.pollIntervalMs,
+      maxIntervalMs: env.pollMaxIntervalMs,
+      taskTtlMs: env.taskTtlMs,
+      errorGiveUpMs: env.uxcErrorGiveUpMs,
+      statusMap: env.uxcStatusMap,
     };
   }
 
-  private async observed(
+  /** Writes what `decidePoll` decided, under the lease, and schedules the next claim. */
+  private async apply(
     task: ClaimedTask,
     lease: TaskLease,
-    data: Parameters<typeof detectChange>[1],
-    ttlDeadline: Date,
+    decision: PollDecision,
   ): Promise<PollOutcome> {
-    const now = new Date();
-    const change = detectChange(task, data, this.config.env.uxcStatusMap);
-    const { observation } = change;
-    const recovered = { errorSince: null, consecutiveErrors: 0 };
-    const next = nextPollAt(
-      now,
-      pollDelay(observation.state, observation.queueNum, this.cadence()),
-      [ttlDeadline],
-    );
-    if (!change.changed) {
+    if (decision.event === undefined) {
       const held = await this.results.record({
         taskId: task.id,
-        lastPolledAt: now,
-        nextPollAt: next,
-        ...recovered,
-        error: null,
+        nextPollAt: decision.nextPollAt,
+        ...decision.changes,
       });
-      if (held) this.wakeAt(next);
-      return held ? 'unchanged' : 'lease-lost';
+      if (!held) return 'lease-lost';
+      this.wakeAt(decision.nextPollAt);
+      return decision.outcome;
     }
-
-    const terminal = isTerminal(observation.state);
-    await this.history.append(
-      lease,
-      {
-        type: change.type,
-        ...eventFields(observation),
-        previousState: task.state,
-        previousStatus: task.status,
-        observedAt: now,
-      },
-      {
-        ...taskFields(observation),
-        updatedAt: now,
-        lastPolledAt: now,
-        nextPollAt: terminal ? null : next,
-        ...(terminal ? { tracking: 'completed', finishedAt: now } : {}),
-        ...recovered,
-      },
-    );
-    if (!terminal) this.wakeAt(next);
-    return terminal ? 'completed' : 'changed';
-  }
-
-  private async failed(
-    task: ClaimedTask,
-    lease: TaskLease,
-    outcome: UxcFailure,
-    ttlDeadline: Date,
-  ): Promise<PollOutcome> {
-    const now = new Date();
-    const errNo = outcome.kind === 'upstream-error' ? outcome.errNo : null;
-    const errMsg =
-      outcome.kind === 'upstream-error' ? outcome.errMsg : `${outcome.reason}: ${outcome.message}`;
-    const errorSince = task.errorSince ?? now;
-    const consecutiveErrors = task.consecutiveErrors + 1;
-    const giveUpAt = new Date(errorSince.getTime() + this.config.env.uxcErrorGiveUpMs);
-    const errorState = { errorSince, consecutiveErrors, lastErrNo: errNo, lastErrMsg: errMsg };
-    const kind: PollOutcome = outcome.kind;
-
-    if (now >= giveUpAt) {
-      await this.history.append(
-        lease,
-        { type: 'task.error', ...currentFields(task), errNo, errMsg, observedAt: now },
-        {
-          ...errorState,
-          tracking: 'error',
-          finishedAt: now,
-          updatedAt: now,
-          lastPolledAt: now,
-          nextPollAt: null,
-        },
-      );
+    await this.history.append(lease, decision.event, decision.changes);
+    this.wakeAt(decision.nextPollAt);
+    if (decision.outcome === 'expired') {
+      const now = decision.event.observedAt;
+      this.logger.warn({
+        msg: `task ${task.id} (sid ${JSON.stringify(task.sid)}, tenant ${task.tenantId}): not finished ${formatAge(now.getTime() - task.trackingSince.getTime())} after tracking began (TASK_TTL); tracking is now expired`,
+        taskId: task.id,
+        tenantId: task.tenantId,
+        sid: task.sid,
+        tracking: 'expired',
+      });
+    } else if (decision.outcome === 'gave-up') {
+      const errorSince = decision.changes.errorSince as Date;
+      const { errNo, errMsg } = decision.event;
       this.logger.warn({
         msg: `task ${task.id} (sid ${JSON.stringify(task.sid)}, tenant ${task.tenantId}): UXC kept failing since ${errorSince.toISOString()}; tracking is now error (${errMsg})`,
         taskId: task.id,
@@ -285,81 +238,9 @@ export class PollerService {
         tracking: 'error',
         errNo,
       });
-      return 'gave-up';
     }
-
-    const delay = errorBackoffDelay(consecutiveErrors, {
-      ...this.cadence(),
-      retryAfterMs: outcome.retryAfterMs,
-    });
-    const next = nextPollAt(now, delay, [ttlDeadline, giveUpAt]);
-    // one history row per run of the same error, not one per failed poll
-    const newRun =
-      task.consecutiveErrors === 0 || task.lastErrNo !== errNo || task.lastErrMsg !== errMsg;
-    if (!newRun) {
-      const held = await this.results.record({
-        taskId: task.id,
-        lastPolledAt: now,
-        nextPollAt: next,
-        errorSince,
-        consecutiveErrors,
-        error: { errNo, errMsg },
-      });
-      if (held) this.wakeAt(next);
-      return held ? kind : 'lease-lost';
-    }
-    await this.history.append(
-      lease,
-      { type: 'uxc.error', state: task.state, status: task.status, errNo, errMsg, observedAt: now },
-      { ...errorState, lastPolledAt: now, nextPollAt: next },
-    );
-    this.wakeAt(next);
-    return kind;
+    return decision.outcome;
   }
-
-  private async expire(task: ClaimedTask, lease: TaskLease): Promise<PollOutcome> {
-    const now = new Date();
-    await this.history.append(
-      lease,
-      { type: 'task.expired', ...currentFields(task), observedAt: now },
-      {
-        tracking: 'expired',
-        finishedAt: now,
-        updatedAt: now,
-        nextPollAt: null,
-      },
-    );
-    this.logger.warn({
-      msg: `task ${task.id} (sid ${JSON.stringify(task.sid)}, tenant ${task.tenantId}): not finished ${formatAge(now.getTime() - task.trackingSince.getTime())} after tracking began (TASK_TTL); tracking is now expired`,
-      taskId: task.id,
-      tenantId: task.tenantId,
-      sid: task.sid,
-      tracking: 'expired',
-    });
-    return 'expired';
-  }
-}
-
-function eventFields(observation: Observation): Omit<NewTaskEvent, 'type' | 'observedAt'> {
-  return {
-    state: observation.state,
-    status: observation.status,
-    progress: observation.progress,
-    queueNum: observation.queueNum,
-    queueTotal: observation.queueTotal,
-    costTime: observation.costTime,
-    message: observation.message,
-    outputResult: observation.outputResult ?? JSON_NULL,
-  };
-}
-
-function taskFields(observation: Observation): Prisma.TaskUncheckedUpdateInput {
-  return {
-    ...eventFields(observation),
-    photoParameters: (observation.photoParameters as Prisma.InputJsonObject | null) ?? JSON_NULL,
-    podIp: observation.podIp,
-    podPort: observation.podPort,
-  };
 }
 
 /** `90s`, `25m`, `26h`: how long a task was tracked, for a log line. */
@@ -367,22 +248,6 @@ function formatAge(ms: number): string {
   if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
   if (ms < 7_200_000) return `${Math.round(ms / 60_000)}m`;
   return `${Math.round(ms / 3_600_000)}h`;
-}
-
-/** A tracking event (expired, error) carries the task as it stands, state unchanged. */
-function currentFields(task: ClaimedTask): Omit<NewTaskEvent, 'type' | 'observedAt'> {
-  return {
-    state: task.state,
-    status: task.status,
-    previousState: task.state,
-    previousStatus: task.status,
-    progress: task.progress,
-    queueNum: task.queueNum,
-    queueTotal: task.queueTotal,
-    costTime: task.costTime,
-    message: task.message,
-    outputResult: (task.outputResult as Prisma.InputJsonValue | null) ?? JSON_NULL,
-  };
 }
 
 function describe(error: unknown): string {

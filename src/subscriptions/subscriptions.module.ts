@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { RecoveriesModule } from '../recoveries/recoveries.module';
+import { TaskOutboxModule } from '../tasks/task-outbox.module';
+import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 import { TenantsModule } from '../tenants/tenants.module';
-import { WebhooksModule } from '../webhooks/webhooks.module';
+import { WebhookSenderModule } from '../dispatcher/webhook-sender.module';
 import { SubscriptionsController } from './subscriptions.controller';
 import { SubscriptionStore } from './subscription.store';
 import { SubscriptionsService } from './subscriptions.service';
@@ -9,7 +11,13 @@ import { WebhookTestController } from './webhook-test.controller';
 import { WebhookTestService } from './webhook-test.service';
 
 @Module({
-  imports: [TenantsModule, WebhooksModule, RecoveriesModule],
+  imports: [
+    TenantsModule,
+    TenantSecretsModule,
+    TaskOutboxModule,
+    WebhookSenderModule,
+    RecoveriesModule,
+  ],
   controllers: [SubscriptionsController, WebhookTestController],
   providers: [SubscriptionStore, SubscriptionsService, WebhookTestService],
 })

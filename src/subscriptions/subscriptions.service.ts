@@ -18,6 +18,7 @@ import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma, Subscription } from '../generated/prisma/client';
 import { pgRunner, SqlRunner, txRunner } from '../outbox/sql';
 import { TaskOutbox } from '../tasks/task-outbox';
+import { goIdleIfUnsubscribed } from '../tasks/task.store';
 import { checkCallbackUrl } from '../webhooks/callback-url-policy';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
@@ -171,16 +172,7 @@ export class SubscriptionsService {
       await tx.$queryRaw`SELECT id FROM tasks WHERE id = ${existing.taskId} FOR UPDATE`;
       const canceled = await this.store.cancel(txRunner(tx), existing.id);
       await this.outbox.cancelPending(tx, existing.id);
-      const listeners = await tx.subscription.count({
-        where: { taskId: existing.taskId, state: 'active' },
-      });
-      if (listeners === 0) {
-        // a task tracked for the tenant's endpoints is polled without subscribers
-        await tx.task.updateMany({
-          where: { id: existing.taskId, tracking: 'active', trackedAt: null },
-          data: { tracking: 'idle', nextPollAt: null, updatedAt: new Date() },
-        });
-      }
+      await goIdleIfUnsubscribed(tx, existing.taskId, new Date());
       return canceled;
     });
     return toResponse(row);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { TenantSecrets } from '../tenants/tenant-secrets.service';
 import { buildWebhookTestPayload, serializeWebhookPayload } from '../webhooks/webhook-payload';
-import { WebhookSender } from '../webhooks/webhook-sender';
+import { WebhookSender } from '../dispatcher/webhook-sender';
 import { buildWebhookHeaders, generateWebhookMessageId } from '../webhooks/webhook-signer';
 import { allowedCallbackUrl } from './allowed-callback-url';
 import { WebhookTestResultDto } from './dto/webhook-test.dto';

@@ -1,9 +1,9 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { OutboxModule } from '../outbox/outbox.module';
 import { TaskHistory } from './task-history';
 import { TaskOutbox } from './task-outbox';
 
-@Global()
+/** Imported by the modules that record task history or enqueue deliveries for it. */
 @Module({
   imports: [OutboxModule],
   providers: [TaskOutbox, TaskHistory],

@@ -1,13 +1,12 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { SecretBox } from './secret-box';
 import { TenantSecrets } from './tenant-secrets.service';
 
 /**
- * Global, so the poller (UXC credentials) and the dispatcher (signing secrets)
- * inject `TenantSecrets` without depending on the tenants API.
+ * On its own, so the poller (UXC credentials) and the dispatcher (signing
+ * secrets) import `TenantSecrets` without depending on the tenants API.
  */
-@Global()
 @Module({
   providers: [
     {

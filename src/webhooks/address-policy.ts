@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 /**
  * Which IP addresses a webhook may be sent to. Applied twice: when a callback
@@ -17,11 +17,13 @@ export interface AddressVerdict {
   privateNetwork?: boolean;
 }
 
-interface Range {
-  /** Network address, as a 32-bit (IPv4) or 128-bit (IPv6) integer. */
-  base: bigint;
-  prefix: number;
+/**
+ * Ranges that share a reason, as a `net.BlockList` (Node's own CIDR matching):
+ * one list per reason, so that the first list matching names the reason.
+ */
+interface Rule {
   reason: string;
+  list: BlockList;
 }
 
 /**
@@ -29,19 +31,19 @@ interface Range {
  * 169.254.169.254 metadata service of AWS, GCP, Azure, OpenStack and others;
  * the rest are cloud metadata or platform endpoints living outside it.
  */
-const ALWAYS_REFUSED_V4: Range[] = [
+const ALWAYS_REFUSED_V4: Rule[] = [
   v4('169.254.0.0', 16, 'link-local'),
   v4('100.100.100.200', 32, 'cloud metadata'), // Alibaba Cloud
   v4('168.63.129.16', 32, 'cloud metadata'), // Azure WireServer
 ];
-const ALWAYS_REFUSED_V6: Range[] = [
+const ALWAYS_REFUSED_V6: Rule[] = [
   v6('fe80::', 10, 'link-local'),
   v6('fd00:ec2::254', 128, 'cloud metadata'), // AWS IMDS over IPv6
   v6('fd20:ce::254', 128, 'cloud metadata'), // GCP metadata over IPv6
 ];
 
 /** Refused unless private networks are allowed. Order matters: first match names the reason. */
-const PRIVATE_V4: Range[] = [
+const PRIVATE_V4: Rule[] = [
   v4('0.0.0.0', 8, 'unspecified ("this network")'),
   v4('10.0.0.0', 8, 'private network'),
   v4('100.64.0.0', 10, 'carrier-grade NAT'),
@@ -58,7 +60,7 @@ const PRIVATE_V4: Range[] = [
   v4('255.255.255.255', 32, 'broadcast'),
   v4('240.0.0.0', 4, 'reserved'),
 ];
-const PRIVATE_V6: Range[] = [
+const PRIVATE_V6: Rule[] = [
   v6('::', 128, 'unspecified'),
   v6('::1', 128, 'loopback'),
   v6('::', 96, 'reserved (IPv4-compatible)'),
@@ -72,13 +74,14 @@ const PRIVATE_V6: Range[] = [
 
 /**
  * IPv6 forms that carry an IPv4 address the packet really goes to; the
- * embedded address is judged by the IPv4 rules.
+ * embedded address (the two 16-bit groups from `group` on) is judged by the
+ * IPv4 rules.
  */
-const EMBEDDED_V4: { range: Range; shift: bigint }[] = [
-  { range: v6('::ffff:0:0', 96, 'IPv4-mapped'), shift: 0n },
-  { range: v6('::ffff:0:0:0', 96, 'IPv4-translated'), shift: 0n },
-  { range: v6('64:ff9b::', 96, 'NAT64'), shift: 0n },
-  { range: v6('2002::', 16, '6to4'), shift: 80n },
+const EMBEDDED_V4: { rule: Rule; group: number }[] = [
+  { rule: v6('::ffff:0:0', 96, 'IPv4-mapped'), group: 6 },
+  { rule: v6('::ffff:0:0:0', 96, 'IPv4-translated'), group: 6 },
+  { rule: v6('64:ff9b::', 96, 'NAT64'), group: 6 },
+  { rule: v6('2002::', 16, '6to4'), group: 1 },
 ];
 
 /**
@@ -87,67 +90,69 @@ const EMBEDDED_V4: { range: Range; shift: bigint }[] = [
  */
 export function isAddressAllowed(ip: string, allowPrivateNetworks: boolean): AddressVerdict {
   const address = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
-  if (isIPv4(address)) return judgeV4(parseV4(address), allowPrivateNetworks);
+  if (isIPv4(address)) return judgeV4(address, allowPrivateNetworks);
   // A zone index (`fe80::1%eth0`) only ever appears on link-local addresses,
   // but judge the address itself either way.
   const unzoned = address.split('%')[0];
-  if (isIPv6(unzoned)) return judgeV6(parseV6(unzoned), allowPrivateNetworks);
+  if (isIPv6(unzoned)) return judgeV6(unzoned, allowPrivateNetworks);
   return { ok: false, reason: 'not an IP address' };
 }
 
-function judgeV4(value: bigint, allowPrivate: boolean): AddressVerdict {
-  const always = match(ALWAYS_REFUSED_V4, value, 32);
+function judgeV4(address: string, allowPrivate: boolean): AddressVerdict {
+  const always = match(ALWAYS_REFUSED_V4, address, 'ipv4');
   if (always) return { ok: false, reason: always.reason };
-  const priv = match(PRIVATE_V4, value, 32);
+  const priv = match(PRIVATE_V4, address, 'ipv4');
   if (priv && !allowPrivate) return { ok: false, reason: priv.reason, privateNetwork: true };
   return { ok: true };
 }
 
-function judgeV6(value: bigint, allowPrivate: boolean): AddressVerdict {
-  for (const { range, shift } of EMBEDDED_V4) {
-    if (inRange(range, value, 128)) {
-      const embedded = (value >> shift) & 0xffffffffn;
+function judgeV6(address: string, allowPrivate: boolean): AddressVerdict {
+  for (const { rule, group } of EMBEDDED_V4) {
+    if (rule.list.check(address, 'ipv6')) {
+      const embedded = embeddedV4(address, group);
       const verdict = judgeV4(embedded, allowPrivate);
       if (verdict.ok) return verdict;
-      return { ...verdict, reason: `${range.reason} ${formatV4(embedded)}, ${verdict.reason}` };
+      return { ...verdict, reason: `${rule.reason} ${embedded}, ${verdict.reason}` };
     }
   }
-  const always = match(ALWAYS_REFUSED_V6, value, 128);
+  const always = match(ALWAYS_REFUSED_V6, address, 'ipv6');
   if (always) return { ok: false, reason: always.reason };
-  const priv = match(PRIVATE_V6, value, 128);
+  const priv = match(PRIVATE_V6, address, 'ipv6');
   if (priv && !allowPrivate) return { ok: false, reason: priv.reason, privateNetwork: true };
   return { ok: true };
 }
 
-function match(ranges: Range[], value: bigint, bits: number): Range | undefined {
-  return ranges.find((range) => inRange(range, value, bits));
+function match(rules: Rule[], address: string, family: 'ipv4' | 'ipv6'): Rule | undefined {
+  return rules.find((rule) => rule.list.check(address, family));
 }
 
-function inRange(range: Range, value: bigint, bits: number): boolean {
-  const hostBits = BigInt(bits - range.prefix);
-  return value >> hostBits === range.base >> hostBits;
+function v4(address: string, prefix: number, reason: string): Rule {
+  const list = new BlockList();
+  list.addSubnet(address, prefix, 'ipv4');
+  return { reason, list };
 }
 
-function v4(address: string, prefix: number, reason: string): Range {
-  return { base: parseV4(address), prefix, reason };
+function v6(address: string, prefix: number, reason: string): Rule {
+  const list = new BlockList();
+  list.addSubnet(address, prefix, 'ipv6');
+  return { reason, list };
 }
 
-function v6(address: string, prefix: number, reason: string): Range {
-  return { base: parseV6(address), prefix, reason };
+/** The IPv4 address in groups `group` and `group + 1` of an address `isIPv6` accepted. */
+function embeddedV4(address: string, group: number): string {
+  const groups = ipv6Groups(address);
+  const high = groups[group];
+  const low = groups[group + 1];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
-/** Only called on strings `isIPv4` accepted (strict dotted quad). */
-function parseV4(address: string): bigint {
-  return address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-}
-
-/** Only called on strings `isIPv6` accepted, including a trailing dotted quad. */
-function parseV6(address: string): bigint {
+/** The eight 16-bit groups of an address `isIPv6` accepted, including a trailing dotted quad. */
+function ipv6Groups(address: string): number[] {
   let text = address.toLowerCase();
-  const dotted = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
+  const dotted = text.match(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/);
   if (dotted) {
-    const quad = parseV4(dotted[1]);
-    text = `${text.slice(0, -dotted[1].length)}${(quad >> 16n).toString(16)}:${(quad & 0xffffn).toString(16)}`;
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, -dotted[0].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
   const headGroups = head ? head.split(':') : [];
@@ -155,9 +160,5 @@ function parseV6(address: string): bigint {
   const missing = 8 - headGroups.length - tailGroups.length;
   const groups =
     tail === undefined ? headGroups : [...headGroups, ...Array(missing).fill('0'), ...tailGroups];
-  return groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
-}
-
-function formatV4(value: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join('.');
+  return groups.map((group) => parseInt(group, 16));
 }

@@ -1,6 +1,4 @@
 export * from './address-policy';
 export * from './callback-url-policy';
 export * from './webhook-payload';
-export * from './webhook-sender';
 export * from './webhook-signer';
-export * from './webhooks.module';

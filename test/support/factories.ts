@@ -4,6 +4,9 @@ import { Subscription, Task, TaskEvent, Tenant } from '../../src/generated/prism
 import { SIMULATOR_STATUS } from '../../src/simulator/simulator.constants';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../src/tenants/api-key';
 import { SecretBox } from '../../src/tenants/secret-box';
+import { DatabasePool } from '../../src/database/database-pool';
+import { pgRunner } from '../../src/outbox/sql';
+import { SubscriptionStore } from '../../src/subscriptions/subscription.store';
 import { TaskHistory } from '../../src/tasks/task-history';
 import { TaskOutbox } from '../../src/tasks/task-outbox';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-signer';
@@ -59,7 +62,12 @@ export async function createTwoTenantRelay(
   return { relay, acme: await createTenant(relay), other: await createTenant(relay) };
 }
 
-/** A subscription and its tracked task, as the API would leave them. */
+/**
+ * A subscription and its tracked task, as the API would leave them: written
+ * by the relay's own SubscriptionStore and TaskOutbox, in the registration's
+ * statements, with the callback URL policy left out so tests may point
+ * anywhere.
+ */
 export async function createSubscription(
   relay: TestApp,
   tenant: Tenant,
@@ -71,24 +79,60 @@ export async function createSubscription(
     includePhotoParameters?: boolean;
   },
 ): Promise<Subscription> {
+  const [subscription] = await createSubscriptions(relay, tenant, [input]);
+  return subscription;
+}
+
+/** Many subscriptions of one tenant at once (inputs must not repeat a sid and callbackUrl). */
+export async function createSubscriptions(
+  relay: TestApp,
+  tenant: Tenant,
+  inputs: {
+    sid: string;
+    callbackUrl: string;
+    events?: string[];
+    metadata?: Record<string, unknown>;
+    includePhotoParameters?: boolean;
+  }[],
+): Promise<Subscription[]> {
+  const store = relay.app.get(SubscriptionStore);
   const outbox = relay.app.get(TaskOutbox);
-  return relay.prisma.$transaction(async (tx) => {
-    const task = await outbox.track(tx, tenant.id, input.sid);
-    const subscription = await tx.subscription.create({
-      data: {
-        id: newId('sub'),
+  const client = await relay.app.get(DatabasePool).pool.connect();
+  try {
+    await client.query('BEGIN');
+    const sql = pgRunner(client);
+    const rows = await store.register(
+      sql,
+      inputs.map((input) => ({
         tenantId: tenant.id,
-        taskId: task.id,
         sid: input.sid,
         callbackUrl: input.callbackUrl,
         events: input.events ?? [],
-        metadata: (input.metadata ?? {}) as object,
+        metadata: input.metadata ?? {},
         includePhotoParameters: input.includePhotoParameters ?? false,
-      },
-    });
-    await outbox.enqueueCurrentState(tx, task, subscription, { created: true });
-    return subscription;
-  });
+        newSubscriptionId: newId('sub'),
+        newTaskId: newId('task'),
+      })),
+    );
+    if (rows.length !== inputs.length || rows.some((row) => row.outcome === 'existing')) {
+      throw new Error('createSubscriptions: a subscription with one of these keys exists already');
+    }
+    await outbox.enqueueCurrentStates(
+      sql,
+      rows
+        .filter((row) => (row.taskSequence ?? 0) > 0)
+        .map((row) => ({ subscription: row, created: row.outcome === 'inserted' })),
+    );
+    await client.query('COMMIT');
+    return rows
+      .sort((a, b) => a.index - b.index)
+      .map(({ index: _index, outcome: _outcome, taskSequence: _sequence, ...row }) => row);
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 export interface ObservedChange {

@@ -5,7 +5,7 @@ import { SimulatorServer, startSimulatorServer } from '../../src/simulator/simul
 import { SimulatorStep } from '../../src/simulator/task-lifecycle';
 import { TestApp, createTestApp } from './app';
 import { createTestDatabase } from './database';
-import { TenantFixture, createTenant } from './factories';
+import { TenantFixture, createSubscription, createTenant } from './factories';
 import { waitFor } from './wait';
 
 /** Shared by the poller's e2e specs: a relay polling a simulator over loopback HTTP. */
@@ -100,4 +100,30 @@ export function callTimes(sim: SimulatorServer, sid: string): number[] {
 
 export function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]);
+}
+
+let pacers = 0;
+
+/**
+ * Waits until the poller has run at least `cycles` more polling cycles, seen
+ * at the simulator: a fresh running task (a pacer, due at once and then every
+ * POLL_INTERVAL_MS) has been asked about `cycles` times. A task that was not
+ * asked about meanwhile was not due in any of them, which is what a test of
+ * "polling stopped" needs to know without sleeping.
+ */
+export async function pollCyclesPass(world: PollerWorld, cycles = 4): Promise<void> {
+  const sid = `BT|pacer-${++pacers}`;
+  world.sim.simulator.scriptTask({ sid, mode: 'manual', steps: [running(0.5)] });
+  await createSubscriptionFor(world, sid);
+  await waitFor(
+    `${cycles} polls of ${sid}`,
+    () => (world.sim.simulator.stats().bySid[sid] ?? 0) >= cycles,
+  );
+}
+
+async function createSubscriptionFor(world: PollerWorld, sid: string): Promise<void> {
+  await createSubscription(world.relay, world.tenant.tenant, {
+    sid,
+    callbackUrl: 'http://127.0.0.1:9/hooks/pacer',
+  });
 }

@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { HostResolver } from './callback-url-policy';
+import { HostResolver } from '../webhooks/callback-url-policy';
 import { RETRY_AFTER_MAX_MS, WebhookSender } from './webhook-sender';
-import { buildWebhookHeaders, generateWebhookSecret } from './webhook-signer';
+import { buildWebhookHeaders, generateWebhookSecret } from '../webhooks/webhook-signer';
 
 interface Received {
   method: string;

@@ -3,8 +3,8 @@ import * as https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseRetryAfter } from '../common/retry-after';
-import { isAddressAllowed } from './address-policy';
-import { defaultResolve, hostOf, HostResolver } from './callback-url-policy';
+import { isAddressAllowed } from '../webhooks/address-policy';
+import { defaultResolve, hostOf, HostResolver } from '../webhooks/callback-url-policy';
 import { cachingResolver } from './dns-cache';
 
 export interface WebhookSenderOptions {

@@ -1,3 +1,4 @@
+import { WorkLoop } from '../common/work-loop';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 
@@ -34,17 +35,23 @@ export interface ClaimedTask {
 export const POLLER_LIVENESS_MS = 5000;
 
 /**
- * Leases on `tasks` rows, so any number of pollers on one database share the
+ * The tasks table's poller transitions (claim, extend, complete, idle,
+ * release) under leases on `tasks` rows, so any number of pollers on one database share the
  * due tasks and none polls a task another is polling. A lease is
  * `locked_by` + `locked_until`; one that expired (its poller died) is taken
  * over at the next claim. Also the one writer of `poller_heartbeats`.
  */
-export class TaskLeases {
+export class TaskStore {
+  readonly owner: string;
+  readonly leaseMs: number;
+
   constructor(
     private readonly prisma: PrismaService,
-    readonly owner: string,
-    readonly leaseMs: number,
-  ) {}
+    readonly loop: WorkLoop,
+  ) {
+    this.owner = loop.owner;
+    this.leaseMs = loop.leaseMs;
+  }
 
   /**
    * Claims this poller's share of the due tasks, the longest overdue first, in
@@ -135,25 +142,10 @@ export class TaskLeases {
       const held = await tx.$queryRaw<{ id: string }[]>`
         SELECT id FROM tasks WHERE id = ${taskId} AND locked_by = ${this.owner} FOR UPDATE`;
       if (held.length === 0) return 'lost';
-      // a task tracked with POST /v1/tasks is polled for the tenant's
-      // endpoints, whether or not any exist yet
-      const tracked = await tx.task.count({ where: { id: taskId, trackedAt: { not: null } } });
-      const active =
-        tracked + (await tx.subscription.count({ where: { taskId, state: 'active' } }));
-      await tx.task.update({
-        where: { id: taskId },
-        data:
-          active > 0
-            ? { lockedBy: null, lockedUntil: null }
-            : {
-                tracking: 'idle',
-                nextPollAt: null,
-                updatedAt: now,
-                lockedBy: null,
-                lockedUntil: null,
-              },
-      });
-      return active > 0 ? 'subscribed' : 'idle';
+      const idle = await goIdleIfUnsubscribed(tx, taskId, now);
+      await tx.$executeRaw`
+        UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE id = ${taskId}`;
+      return idle ? 'idle' : 'subscribed';
     });
   }
 
@@ -166,4 +158,27 @@ export class TaskLeases {
     return this.prisma.$executeRaw`
       UPDATE tasks SET locked_by = NULL, locked_until = NULL WHERE locked_by = ${this.owner}`;
   }
+}
+
+/**
+ * "Go idle when the last subscription is gone", written once: an active task
+ * that no active subscription waits on any more stops being polled (a new
+ * subscription wakes it). A task tracked with POST /v1/tasks (`tracked_at`)
+ * is polled for the tenant's endpoints whether or not any exist yet, so it
+ * never goes idle this way. The caller holds the task's row lock, so a
+ * subscription created concurrently (which takes it too) is either seen here
+ * or wakes the task after this commits. Answers whether the task went idle.
+ */
+export async function goIdleIfUnsubscribed(
+  tx: Prisma.TransactionClient,
+  taskId: string,
+  now: Date,
+): Promise<boolean> {
+  const went = await tx.$executeRaw`
+    UPDATE tasks SET tracking = 'idle', next_poll_at = NULL, updated_at = ${now}
+    WHERE id = ${taskId} AND tracking = 'active' AND tracked_at IS NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM subscriptions s WHERE s.task_id = ${taskId} AND s.state = 'active'
+      )`;
+  return went > 0;
 }

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import type { HostResolver } from './callback-url-policy';
+import type { HostResolver } from '../webhooks/callback-url-policy';
 
 /** Names the resolver does not serve (hosts-file names such as localhost) are looked up again after this. */
 const FALLBACK_TTL_MS = 30_000;

@@ -21,4 +21,4 @@ import { WebhookSender } from './webhook-sender';
   ],
   exports: [WebhookSender],
 })
-export class WebhooksModule {}
+export class WebhookSenderModule {}
