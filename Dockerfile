@@ -13,6 +13,7 @@ FROM deps AS build
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY bench ./bench
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 # --- runtime ---

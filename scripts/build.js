@@ -9,6 +9,7 @@ const root = path.join(__dirname, '..');
 const stamp = path.join(root, 'dist', '.build-stamp');
 const INPUTS = [
   'src',
+  'console',
   'bench',
   'test/chaos',
   'test/support',
@@ -45,9 +46,42 @@ if (process.argv.includes('--if-changed') && upToDate()) process.exit(0);
 const startedAt = new Date();
 const run = (args) =>
   execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+/**
+ * The ops console: its typed client from the OpenAPI document of the code
+ * just compiled (no server needed), then Vite into dist/console, which the
+ * relay serves at /console. The client file is rewritten only when it
+ * changed, so an unchanged build stays up to date for --if-changed.
+ */
+function buildConsole() {
+  const document = path.join(root, 'dist', 'openapi.json');
+  run([path.join(root, 'dist', 'src', 'console', 'openapi-dump.js'), document]);
+  const schema = path.join(root, 'console', 'src', 'api', 'schema.d.ts');
+  const fresh = path.join(root, 'dist', 'schema.d.ts');
+  run([
+    path.join(root, 'node_modules', 'openapi-typescript', 'bin', 'cli.js'),
+    document,
+    '-o',
+    fresh,
+    '--silent',
+  ]);
+  const next = fs.readFileSync(fresh, 'utf8');
+  if (!fs.existsSync(schema) || fs.readFileSync(schema, 'utf8') !== next) {
+    fs.writeFileSync(schema, next);
+  }
+  run([
+    path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+    'build',
+    '--config',
+    'console/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ]);
+}
+
 try {
   run([path.join(__dirname, 'prisma-generate.js')]);
   run([require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  buildConsole();
 } catch {
   process.exit(1);
 }

@@ -5,6 +5,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { ApiProtectionModule } from './common/api-protection.module';
 import { createValidationPipe } from './common/validation';
 import { ConfigModule } from './config/config.module';
+import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { DeliveriesModule } from './dispatcher/deliveries.module';
 import { EstimatesModule } from './estimates/estimates.module';
@@ -47,6 +48,7 @@ import { UpstreamModule } from './upstream/upstream.module';
     DeliveriesModule,
     PollerModule,
     DispatcherModule,
+    ConsoleModule,
   ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },

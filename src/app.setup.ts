@@ -3,6 +3,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
 import { buildOpenApiDocument } from './common/openapi';
+import { serveConsole } from './console/console-static';
 import { RelayLogger } from './logging/relay-logger';
 
 export const BODY_LIMIT = '1mb';
@@ -40,6 +41,9 @@ export function configureApp(
       });
     }),
   );
+
+  // the ops console's static files, ahead of Nest's routes and their 404/405
+  serveConsole(app);
 
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

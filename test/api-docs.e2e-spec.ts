@@ -22,6 +22,7 @@ const CONTRACT_ROUTES: [string, string, 'admin' | 'tenant'][] = [
   ['patch', '/v1/subscriptions/{id}', 'tenant'],
   ['post', '/v1/subscriptions/batch', 'tenant'],
   ['get', '/v1/subscriptions/{id}/deliveries', 'tenant'],
+  ['get', '/v1/deliveries', 'tenant'],
   ['get', '/v1/deliveries/{id}', 'tenant'],
   ['post', '/v1/deliveries/{id}/redeliver', 'tenant'],
   ['get', '/v1/tasks/{sid}', 'tenant'],
@@ -83,6 +84,13 @@ describe('OpenAPI document', () => {
       }
     },
   );
+
+  it("documents the console's health summary for a tenant key or the admin token", () => {
+    const operation = doc.paths['/v1/ops/summary']?.get;
+    expect(operation.security).toEqual(expect.arrayContaining([{ tenant: [] }, { admin: [] }]));
+    expect(operation.responses['401']).toBeDefined();
+    expect(operation.responses['200'].content?.['application/json']?.schema).toBeDefined();
+  });
 
   it.each(STREAM_ROUTES)(
     'documents GET %s as text/event-stream, with Last-Event-ID and ?token=',

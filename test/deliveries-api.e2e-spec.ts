@@ -252,4 +252,63 @@ describe('deliveries API', () => {
     expect(row.state).toBe('pending');
     expect(row.nextAttemptAt.getTime()).toBe(deliveries[0].nextAttemptAt.getTime());
   });
+
+  it("lists the tenant's deliveries across subscriptions, newest first, by state and event type", async () => {
+    const a = await subscriptionWithDeliveries('across-a');
+    const b = await subscriptionWithDeliveries('across-b');
+    await recordAttempt(
+      b.deliveries[1].id,
+      { at: new Date('2026-11-27T07:00:00Z'), statusCode: 500, durationMs: 9, error: null },
+      'failed',
+    );
+    const ours = new Set([...a.deliveries, ...b.deliveries].map((d) => d.id));
+
+    const all = await request(relay.url)
+      .get('/v1/deliveries')
+      .query({ limit: 200 })
+      .set(bearer(acme))
+      .expect(200);
+    const listed = (all.body.items as { id: string }[])
+      .map((d) => d.id)
+      .filter((id) => ours.has(id));
+    expect(listed).toEqual([...ours].sort().reverse());
+
+    const failed = await request(relay.url)
+      .get('/v1/deliveries')
+      .query({ state: 'failed', eventType: 'task.failed' })
+      .set(bearer(acme))
+      .expect(200);
+    expect(failed.body.items).toContainEqual(
+      expect.objectContaining({
+        id: b.deliveries[1].id,
+        subscriptionId: b.subscription.id,
+        state: 'failed',
+        lastAttempt: expect.objectContaining({ statusCode: 500 }),
+      }),
+    );
+    expect(failed.body.items.every((d: { state: string }) => d.state === 'failed')).toBe(true);
+
+    const page = await request(relay.url)
+      .get('/v1/deliveries')
+      .query({ limit: 1 })
+      .set(bearer(acme))
+      .expect(200);
+    const next = await request(relay.url)
+      .get('/v1/deliveries')
+      .query({ limit: 1, cursor: page.body.nextCursor })
+      .set(bearer(acme))
+      .expect(200);
+    expect(next.body.items[0].id < page.body.items[0].id).toBe(true);
+
+    const foreign = await request(relay.url).get('/v1/deliveries').set(bearer(other)).expect(200);
+    expect(foreign.body.items.filter((d: { id: string }) => ours.has(d.id))).toEqual([]);
+
+    const bad = await request(relay.url)
+      .get('/v1/deliveries')
+      .query({ state: 'lost' })
+      .set(bearer(acme))
+      .expect(400);
+    expect(JSON.stringify(bad.body.message)).toContain('state');
+    await request(relay.url).get('/v1/deliveries').expect(401);
+  });
 });

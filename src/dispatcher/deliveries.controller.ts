@@ -11,6 +11,7 @@ import { Page, PageQueryDto } from '../common/pagination';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
 import { DeliveriesService } from './deliveries.service';
+import { DeliveryListQueryDto } from './dto/delivery-list-query.dto';
 import {
   DeliveryDetailDto,
   DeliveryPageDto,
@@ -23,6 +24,21 @@ import { RedeliverDto } from './dto/redeliver.dto';
 @Controller('v1')
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Get('deliveries')
+  @ApiOperation({
+    summary: "The tenant's deliveries, newest first",
+    description:
+      'Across every subscription of the tenant; `state` and `eventType` narrow the list, e.g. `?state=failed` for what needs a redelivery.',
+  })
+  @TenantRoute()
+  @ApiOkResponse({ type: DeliveryPageDto })
+  listAll(
+    @CurrentTenant() tenant: AuthenticatedTenant,
+    @Query() query: DeliveryListQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    return this.deliveries.listForTenant(tenant.id, query);
+  }
 
   @Get('subscriptions/:id/deliveries')
   @ApiOperation({ summary: "A subscription's deliveries, oldest first" })

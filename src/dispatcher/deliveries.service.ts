@@ -6,6 +6,7 @@ import { DeliveryStore } from '../outbox/delivery.store';
 import { hostKey } from '../outbox/host-key';
 import { txRunner } from '../outbox/sql';
 import type { Delivery, DeliveryAttempt, Prisma } from '../generated/prisma/client';
+import { DeliveryListQueryDto } from './dto/delivery-list-query.dto';
 import {
   DeliveryAttemptDto,
   DeliveryDetailDto,
@@ -59,6 +60,35 @@ export class DeliveriesService {
     const rows = await this.prisma.delivery.findMany({
       where: { ...where, ...(after ? { id: { gt: after } } : {}) },
       orderBy: { id: 'asc' },
+      take: limit + 1,
+      include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
+    });
+    return toPage(
+      rows,
+      limit,
+      (row) => row.id,
+      (row) => this.toResponse(row),
+    );
+  }
+
+  /**
+   * Every delivery of the tenant, newest first, optionally of one state and
+   * event type: what an operator scans for failures across subscriptions.
+   */
+  async listForTenant(
+    tenantId: string,
+    query: DeliveryListQueryDto,
+  ): Promise<Page<DeliveryResponseDto>> {
+    const limit = pageLimit(query);
+    const before = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
+    const rows = await this.prisma.delivery.findMany({
+      where: {
+        subscription: { tenantId },
+        ...(query.state ? { state: query.state } : {}),
+        ...(query.eventType ? { eventType: query.eventType } : {}),
+        ...(before ? { id: { lt: before } } : {}),
+      },
+      orderBy: { id: 'desc' },
       take: limit + 1,
       include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
     });

@@ -1,0 +1,61 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class UxcOutcomeCountDto {
+  @ApiProperty({ example: 'upstream-error', description: 'ok, upstream-error or transport-error' })
+  outcome!: string;
+
+  @ApiProperty({ example: 3 })
+  count!: number;
+}
+
+export class OpsSummaryDto {
+  @ApiProperty({ description: 'when these numbers were read' })
+  at!: Date;
+
+  @ApiProperty({ description: "`tenant` (one tenant's deliveries) or `relay` (the admin: all)" })
+  scope!: 'tenant' | 'relay';
+
+  @ApiProperty({ example: 12, description: 'deliveries waiting to be sent or retried' })
+  pendingDeliveries!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 42.5,
+    description: 'age in seconds of the oldest pending delivery; null when none is pending',
+  })
+  oldestPendingAgeSeconds!: number | null;
+
+  @ApiProperty({
+    example: 0,
+    description: 'deliveries held because their endpoint or subscription is disabled',
+  })
+  heldDeliveries!: number;
+
+  @ApiProperty({ example: 7, description: 'deliveries that ended `failed`' })
+  failedDeliveries!: number;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.12,
+    description:
+      'mean poll lag in seconds of this relay process since it started (`uxc_relay_poller_poll_lag_seconds`); null before the first poll',
+  })
+  pollLagSeconds!: number | null;
+
+  @ApiProperty({
+    type: [UxcOutcomeCountDto],
+    description:
+      'UXC calls of this relay process since it started, by outcome (`uxc_relay_uxc_requests_total`)',
+  })
+  uxcRequests!: UxcOutcomeCountDto[];
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.01,
+    description: 'share of those UXC calls that ended in an error; null before the first call',
+  })
+  uxcErrorRate!: number | null;
+}
