@@ -106,7 +106,11 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async send(alert: LeasedAlert): Promise<void> {
     try {
-      const headers = buildWebhookHeaders(alert.id, alert.payload, await this.signingSecrets(alert));
+      const headers = buildWebhookHeaders(
+        alert.id,
+        alert.payload,
+        await this.signingSecrets(alert),
+      );
       const result = await this.sender.send(alert.url, headers, alert.payload, this.abort.signal);
       if (this.abort.signal.aborted) {
         await this.store.release(this.owner, [alert.id]);

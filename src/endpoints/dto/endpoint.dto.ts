@@ -39,7 +39,7 @@ export class CreateEndpointDto {
   @ApiPropertyOptional({
     ...EVENTS_DOC,
     description:
-      'the event types wanted; absent or null means all. `endpoint.disabled` and `subscription.disabled` are the alerts the tenant\'s `alertUrl` receives (about its other endpoints and subscriptions), signed with this endpoint\'s secret',
+      "the event types wanted; absent or null means all. `endpoint.disabled` and `subscription.disabled` are the alerts the tenant's `alertUrl` receives (about its other endpoints and subscriptions), signed with this endpoint's secret",
   })
   @IsEventFilter(ENDPOINT_EVENT_TYPES)
   events?: string[] | null;

@@ -14,9 +14,7 @@ import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
  * all of them (null is what a subscription without a filter reads back as,
  * so it may be sent back).
  */
-export function IsEventFilter(
-  types: readonly string[] = TASK_EVENT_TYPES,
-): PropertyDecorator {
+export function IsEventFilter(types: readonly string[] = TASK_EVENT_TYPES): PropertyDecorator {
   return applyDecorators(
     ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null),
     IsArray(),

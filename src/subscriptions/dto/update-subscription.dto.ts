@@ -31,7 +31,7 @@ export class UpdateSubscriptionDto {
 
   @ApiPropertyOptional({
     description:
-      "`active` re-enables a `disabled` subscription (its endpoint answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or it was disabled by PATCH): its held deliveries are sent in order, then the task's current state. `disabled` disables it by hand: nothing is sent, its undelivered deliveries (and those of later events) are held, never dropped, until `active` or a recovery. DELETE cancels.",
+      "`active` re-enables a `disabled` subscription (its endpoint answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or it was disabled by PATCH): its held deliveries are sent in order, then the task's current state. `disabled` disables it by hand: nothing more is sent, its undelivered deliveries are held, never dropped, until `active` (which then sends the task's current state) or a recovery. DELETE cancels.",
     enum: ['active', 'disabled'],
   })
   @ValidateIf((_object: object, value: unknown) => value !== undefined)
