@@ -197,6 +197,7 @@ describe('live status: streams and long polls', () => {
     await track(sid);
     const unknown = await SseClient.open(streamUrl('BT|never-tracked'), bearer(acme));
     expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('POST /v1/tasks');
     const foreign = await SseClient.open(streamUrl(sid), bearer(other));
     expect(foreign.status).toBe(404);
     const anonymous = await SseClient.open(streamUrl(sid));
@@ -295,7 +296,13 @@ describe('live status: streams and long polls', () => {
       .set(bearer(acme))
       .expect(400);
     expect(badAfter.body.message).toMatch(/^after /);
-    await request(api.url).get('/v1/tasks/BT%7Cnope?wait=5').set(bearer(acme)).expect(404);
+    const untracked = await request(api.url)
+      .get('/v1/tasks/BT%7Cnope?wait=5')
+      .set(bearer(acme))
+      .expect(404);
+    // it says how to start tracking, either way
+    expect(untracked.body.message).toContain('POST /v1/tasks');
+    expect(untracked.body.message).toContain('POST /v1/subscriptions');
   });
 
   it('stream tokens open streams without headers, only the streams they were issued for', async () => {
