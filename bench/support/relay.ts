@@ -4,7 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-export const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
+/** dist/src/main.js, from the built bench (dist/bench/support) or from its source under jest */
+export const MAIN_JS = __dirname.split(/[\\/]/).includes('dist')
+  ? join(__dirname, '..', '..', 'src', 'main.js')
+  : join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 /** Linux clock ticks per second for /proc/<pid>/stat (sysconf(_SC_CLK_TCK), 100 on every common kernel) */
 const CLOCK_TICKS = 100;
 

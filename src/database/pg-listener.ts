@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
+import { KEEPALIVE_INITIAL_DELAY_MS, POOL_CONNECT_TIMEOUT_MS } from './database-pool';
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
@@ -41,7 +42,14 @@ export class PgListener {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.url });
+    // a connect that hangs, or a server gone without a FIN, would leave this
+    // listener waiting forever, and its owner waiting for notifications
+    const client = new Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: POOL_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+    });
     client.on('notification', (message) => {
       if (message.payload) this.onPayload(message.payload);
     });
