@@ -343,6 +343,9 @@ describe('ops console', () => {
     await page.getByRole('link', { name: 'Health' }).click();
     await page.getByText('Pending deliveries').waitFor();
     await seeText(page.locator('.tiles'), 'Held deliveries');
+    // the relay has polled the simulator with the tenant's credential: its row names the ak
+    const rates = page.getByRole('table', { name: 'UXC calls and errors per credential' });
+    await seeText(rates, CREDENTIAL.ak);
     await checkPage('health');
   });
 
