@@ -205,7 +205,7 @@ describe('endpoints and tracked tasks', () => {
       description: null,
     });
     expect(patched.json).toMatchObject({ events: ['task.succeeded'], description: null });
-    const badState = await api(relay, acme, 'PATCH', `/v1/endpoints/${id}`, { state: 'disabled' });
+    const badState = await api(relay, acme, 'PATCH', `/v1/endpoints/${id}`, { state: 'paused' });
     expect(badState.status).toBe(400);
     expect(badState.json.message).toMatch(/state/);
     const badUrl = await api(relay, acme, 'PATCH', `/v1/endpoints/${id}`, {

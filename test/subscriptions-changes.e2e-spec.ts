@@ -83,7 +83,7 @@ describe('subscriptions: PATCH, 409 on a changed re-POST, and the batch route', 
       .expect(404);
   });
 
-  it('re-enables a disabled subscription with state "active", refuses other states and canceled ones', async () => {
+  it('re-enables a disabled subscription with state "active", refuses states other than active and disabled, and canceled ones', async () => {
     const sid = 'disabled-one';
     const created = await post({ sid, callbackUrl: CALLBACK }).expect(201);
     await appendTaskEvent(relay, acme.tenant, sid, {
@@ -105,7 +105,7 @@ describe('subscriptions: PATCH, 409 on a changed re-POST, and the batch route', 
       data: { tracking: 'idle', nextPollAt: null },
     });
 
-    for (const state of ['disabled', 'canceled', 'done', 'paused', 1]) {
+    for (const state of ['canceled', 'done', 'paused', 1]) {
       const answer = await request(relay.url)
         .patch(`/v1/subscriptions/${created.body.id}`)
         .set(bearer(acme))

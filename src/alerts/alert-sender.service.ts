@@ -18,7 +18,7 @@ const PURGE_MS = 60 * 60 * 1000;
 
 /**
  * Sends the tenants' alerts: leases due ones, signs each with its tenant's
- * webhook secret (Standard Webhooks headers, the alert's id as `webhook-id`
+ * webhook secret (or, to an endpoint that asked for alerts, the endpoint's) (Standard Webhooks headers, the alert's id as `webhook-id`
  * on every attempt), and retries failures on WEBHOOK_RETRY_SCHEDULE like
  * any delivery. Runs where the dispatcher runs (DISPATCHER_ENABLED), and
  * deletes ended alerts once they are older than HISTORY_RETENTION.
@@ -85,12 +85,32 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * An endpoint that asked for alerts verifies them as it verifies its task
+   * webhooks: with its own secret, and the rotated-out one beside it while
+   * its grace period lasts (as the dispatcher's signing keys do). The
+   * alertUrl gets the tenant's.
+   */
+  private async signingSecrets(alert: LeasedAlert): Promise<string[]> {
+    const endpoint = alert.endpoint;
+    if (!endpoint) return this.secrets.signingSecrets(alert.tenantId);
+    const secrets = [this.secrets.open(endpoint.webhookSecretEnc)];
+    if (
+      endpoint.previousSecretEnc &&
+      endpoint.previousSecretUntil &&
+      endpoint.previousSecretUntil > new Date()
+    ) {
+      secrets.push(this.secrets.open(endpoint.previousSecretEnc));
+    }
+    return secrets;
+  }
+
   private async send(alert: LeasedAlert): Promise<void> {
     try {
       const headers = buildWebhookHeaders(
         alert.id,
         alert.payload,
-        await this.secrets.signingSecrets(alert.tenantId),
+        await this.signingSecrets(alert),
       );
       const result = await this.sender.send(alert.url, headers, alert.payload, this.abort.signal);
       if (this.abort.signal.aborted) {
@@ -111,7 +131,7 @@ export class AlertSender implements OnApplicationBootstrap, OnModuleDestroy {
       if (outcome.state !== 'succeeded') {
         const answer = result.statusCode !== null ? `HTTP ${result.statusCode}` : result.error;
         this.logger.warn({
-          msg: `alert ${alert.id} (${alert.eventType}, tenant ${alert.tenantId}) to alertUrl failed: ${answer}; ${outcome.state === 'pending' ? `next attempt at ${outcome.nextAttemptAt.toISOString()}` : 'given up'}`,
+          msg: `alert ${alert.id} (${alert.eventType}, tenant ${alert.tenantId}) to ${alert.endpoint ? `endpoint ${alert.endpoint.id}` : 'alertUrl'} failed: ${answer}; ${outcome.state === 'pending' ? `next attempt at ${outcome.nextAttemptAt.toISOString()}` : 'given up'}`,
           alertId: alert.id,
           tenantId: alert.tenantId,
           statusCode: result.statusCode,

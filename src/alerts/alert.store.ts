@@ -7,6 +7,8 @@ export interface NewAlert {
   id: string;
   tenantId: string;
   url: string;
+  /** the endpoint receiving it (signed with its secrets), or null for the tenant's alertUrl */
+  endpointId: string | null;
   eventType: string;
   payload: string;
 }
@@ -16,17 +18,26 @@ export interface LeasedAlert {
   id: string;
   tenantId: string;
   url: string;
+  /** the receiving endpoint's sealed secrets, when an endpoint receives it */
+  endpoint: EndpointSecretColumns | null;
   eventType: string;
   payload: string;
   attempts: number;
+}
+
+export interface EndpointSecretColumns {
+  id: string;
+  webhookSecretEnc: string;
+  previousSecretEnc: string | null;
+  previousSecretUntil: Date | null;
 }
 
 export type AlertOutcome =
   { state: 'succeeded' | 'failed' } | { state: 'pending'; nextAttemptAt: Date };
 
 const ENQUEUE = `
-  INSERT INTO tenant_alerts (id, tenant_id, url, event_type, payload)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`;
+  INSERT INTO tenant_alerts (id, tenant_id, url, event_type, payload, endpoint_id)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`;
 
 // Leasing moves next_attempt_at to the lease's end: a sender that dies leaves
 // the alert to come due again then, for any sender to take.
@@ -42,7 +53,10 @@ const LEASE = `
     locked_until = now() + $2 * interval '1 millisecond',
     next_attempt_at = now() + $2 * interval '1 millisecond'
   FROM next WHERE a.id = next.id
-  RETURNING a.id, a.tenant_id, a.url, a.event_type, a.payload, a.attempts`;
+  RETURNING a.id, a.tenant_id, a.url, a.event_type, a.payload, a.attempts, a.endpoint_id,
+    (SELECT e.webhook_secret_enc FROM endpoints e WHERE e.id = a.endpoint_id) AS webhook_secret_enc,
+    (SELECT e.previous_secret_enc FROM endpoints e WHERE e.id = a.endpoint_id) AS previous_secret_enc,
+    (SELECT e.previous_secret_until FROM endpoints e WHERE e.id = a.endpoint_id) AS previous_secret_until`;
 
 const COMPLETE = `
   UPDATE tenant_alerts SET
@@ -87,6 +101,7 @@ export class AlertStore {
         alerts.map((a) => a.url),
         alerts.map((a) => a.eventType),
         alerts.map((a) => a.payload),
+        alerts.map((a) => a.endpointId),
       ],
     });
   }
@@ -100,11 +115,24 @@ export class AlertStore {
       event_type: string;
       payload: string;
       attempts: number;
+      endpoint_id: string | null;
+      webhook_secret_enc: string | null;
+      previous_secret_enc: string | null;
+      previous_secret_until: Date | null;
     }>({ name: 'alerts.lease', text: LEASE, values: [owner, leaseMs, n] });
     return rows.map((row) => ({
       id: row.id,
       tenantId: row.tenant_id,
       url: row.url,
+      endpoint:
+        row.endpoint_id && row.webhook_secret_enc
+          ? {
+              id: row.endpoint_id,
+              webhookSecretEnc: row.webhook_secret_enc,
+              previousSecretEnc: row.previous_secret_enc,
+              previousSecretUntil: row.previous_secret_until,
+            }
+          : null,
       eventType: row.event_type,
       payload: row.payload,
       attempts: row.attempts,

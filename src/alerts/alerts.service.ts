@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
 import type { SqlRunner } from '../outbox/sql';
 import {
+  AlertEventType,
+  buildEndpointDisabledPayload,
   buildSubscriptionDisabledPayload,
+  EndpointDisabledData,
   serializeWebhookPayload,
   SubscriptionDisabledData,
 } from '../webhooks/webhook-payload';
@@ -11,31 +14,49 @@ import { AlertStore } from './alert.store';
 /** Where a tenant's alerts go. */
 export interface AlertReceiver {
   url: string;
+  /** an endpoint that asked for the alert's type (signed with its secrets); null for the alertUrl */
+  endpointId: string | null;
 }
 
-const ALERT_URL = `SELECT alert_url FROM tenants WHERE id = $1 AND alert_url IS NOT NULL`;
+// The tenant's alertUrl, then every active endpoint of the tenant whose
+// filter lists the type (an empty filter is all types), but the one the
+// alert is about: it is the one that stopped answering.
+const RECEIVERS = `
+  SELECT alert_url AS url, NULL::text AS endpoint_id FROM tenants
+  WHERE id = $1 AND alert_url IS NOT NULL
+  UNION ALL
+  SELECT url, id FROM endpoints
+  WHERE tenant_id = $1 AND state = 'active'
+    AND (cardinality(events) = 0 OR $2::text = ANY (events))
+    AND id IS DISTINCT FROM $3::text
+  ORDER BY endpoint_id NULLS FIRST`;
 
 /**
  * Raises a tenant's alerts: one queued message per receiver, in the caller's
- * transaction (the one that disabled the subscription), so an alert is
- * queued exactly when the change it reports commits.
+ * transaction (the one that disabled the subscription or endpoint), so an
+ * alert is queued exactly when the change it reports commits.
  */
 @Injectable()
 export class AlertsService {
   constructor(private readonly store: AlertStore) {}
 
   /**
-   * Everyone who hears of a tenant's alerts: today its `alertUrl`. The one
-   * place to add receivers (endpoints whose filter asks for alert types
-   * join here, each with its own signing secret).
+   * Everyone who hears of a tenant's alert of this type: its `alertUrl`, and
+   * every other active endpoint that asks for the type, each signing with
+   * its own secret.
    */
-  async receivers(sql: SqlRunner, tenantId: string): Promise<AlertReceiver[]> {
-    const rows = await sql.rows<{ alert_url: string }>({
+  async receivers(
+    sql: SqlRunner,
+    tenantId: string,
+    type: AlertEventType,
+    aboutEndpointId: string | null = null,
+  ): Promise<AlertReceiver[]> {
+    const rows = await sql.rows<{ url: string; endpoint_id: string | null }>({
       name: 'alerts.receivers',
-      text: ALERT_URL,
-      values: [tenantId],
+      text: RECEIVERS,
+      values: [tenantId, type, aboutEndpointId],
     });
-    return rows.map((row) => ({ url: row.alert_url }));
+    return rows.map((row) => ({ url: row.url, endpointId: row.endpoint_id }));
   }
 
   /** `subscription.disabled` to each of the tenant's receivers; returns how many were queued. */
@@ -44,15 +65,36 @@ export class AlertsService {
     tenantId: string,
     data: SubscriptionDisabledData,
   ): Promise<number> {
-    const receivers = await this.receivers(sql, tenantId);
     const payload = serializeWebhookPayload(buildSubscriptionDisabledPayload(data));
+    return this.raise(sql, tenantId, 'subscription.disabled', payload, null);
+  }
+
+  /** `endpoint.disabled` to each of the tenant's receivers but that endpoint; returns how many. */
+  async endpointDisabled(
+    sql: SqlRunner,
+    tenantId: string,
+    data: EndpointDisabledData,
+  ): Promise<number> {
+    const payload = serializeWebhookPayload(buildEndpointDisabledPayload(data));
+    return this.raise(sql, tenantId, 'endpoint.disabled', payload, data.endpointId);
+  }
+
+  private async raise(
+    sql: SqlRunner,
+    tenantId: string,
+    type: AlertEventType,
+    payload: string,
+    aboutEndpointId: string | null,
+  ): Promise<number> {
+    const receivers = await this.receivers(sql, tenantId, type, aboutEndpointId);
     await this.store.enqueue(
       sql,
       receivers.map((receiver) => ({
         id: newId('msg'),
         tenantId,
         url: receiver.url,
-        eventType: 'subscription.disabled',
+        endpointId: receiver.endpointId,
+        eventType: type,
         payload,
       })),
     );

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger
 import { EstimateBasisDto } from '../tasks/dto/task-response.dto';
 import { TASK_STATES } from '../uxc/task-state';
 import { TASK_EVENT_TYPES, WEBHOOK_TEST_EVENT_TYPE } from '../webhooks/webhook-payload';
-import type { SubscriptionDisabledData } from '../webhooks/webhook-payload';
+import type { EndpointDisabledData, SubscriptionDisabledData } from '../webhooks/webhook-payload';
 import { EXAMPLE_OUTPUT_RESULT, EXAMPLE_SID } from './api-docs';
 
 /**
@@ -199,6 +199,54 @@ export class SubscriptionDisabledWebhookDto {
   data!: SubscriptionDisabledDataDto;
 }
 
+/** The body of `endpoint.disabled`, sent to the tenant's `alertUrl` and to endpoints that ask for it. */
+export class EndpointDisabledDataDto implements EndpointDisabledData {
+  @ApiProperty({ example: 'ep_01jf8x0q7m3v2c9e4r5t6y7u8i' })
+  endpointId!: string;
+
+  @ApiProperty({ example: 'https://hooks.example.com/uxc' })
+  url!: string;
+
+  @ApiProperty({
+    description: 'why it was disabled, in words',
+    example:
+      'no webhook to url succeeded since 2026-11-22T05:00:00.000Z (WEBHOOK_DISABLE_AFTER 5d)',
+  })
+  reason!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'the first failure of the run of failures without a success, on any of its tasks',
+    example: '2026-11-22T05:00:00.000Z',
+  })
+  failingSince!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T05:00:00.000Z' })
+  disabledAt!: string;
+
+  @ApiProperty({
+    description:
+      'deliveries kept as `held` across all its tasks, never dropped: `PATCH /v1/endpoints/{endpointId}` with `{"state": "active"}` sends them, each task\'s in order',
+    example: 12,
+  })
+  heldDeliveries!: number;
+}
+
+export class EndpointDisabledWebhookDto {
+  @ApiProperty({ enum: ['endpoint.disabled'] })
+  type!: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    description: 'when it was disabled',
+    example: '2026-11-27T05:00:00.000Z',
+  })
+  timestamp!: string;
+
+  @ApiProperty({ type: EndpointDisabledDataDto })
+  data!: EndpointDisabledDataDto;
+}
+
 export const WEBHOOK_DOC_MODELS = [
   EstimateBasisDto,
   TaskEventWebhookDataDto,
@@ -207,6 +255,8 @@ export const WEBHOOK_DOC_MODELS = [
   WebhookTestWebhookDto,
   SubscriptionDisabledDataDto,
   SubscriptionDisabledWebhookDto,
+  EndpointDisabledDataDto,
+  EndpointDisabledWebhookDto,
 ];
 
 const WHEN: Record<string, string> = {
@@ -222,7 +272,9 @@ const WHEN: Record<string, string> = {
   'task.error': 'UXC kept answering errors for this sid beyond UXC_ERROR_GIVE_UP: polling stopped',
   [WEBHOOK_TEST_EVENT_TYPE]: 'sent by `POST /v1/webhook-test`, no task involved',
   'subscription.disabled':
-    "a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret",
+    "a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret, and to every active endpoint of the tenant whose `events` lists it (or has no filter), signed with that endpoint's secret",
+  'endpoint.disabled':
+    "an endpoint failed without a single success on any of its tasks for WEBHOOK_DISABLE_AFTER and was disabled as a whole, the undelivered deliveries of all its tasks held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret, and to every other active endpoint of the tenant whose `events` lists it (or has no filter), signed with that endpoint's secret",
 };
 
 const SIGNATURE_HEADERS = [
@@ -286,5 +338,6 @@ export function webhooksSection(): Record<string, unknown> {
     ...TASK_EVENT_TYPES.map((type) => [type, entry(type, TaskEventWebhookDto.name)]),
     [WEBHOOK_TEST_EVENT_TYPE, entry(WEBHOOK_TEST_EVENT_TYPE, WebhookTestWebhookDto.name)],
     ['subscription.disabled', entry('subscription.disabled', SubscriptionDisabledWebhookDto.name)],
+    ['endpoint.disabled', entry('endpoint.disabled', EndpointDisabledWebhookDto.name)],
   ]);
 }

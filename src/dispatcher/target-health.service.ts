@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { AlertsService } from '../alerts/alerts.service';
 import { ConfigService } from '../config/config.service';
 import { DatabasePool } from '../database/database-pool';
-import { DeliveryStore, DisabledTarget } from '../outbox/delivery.store';
+import { DeliveryStore, DisabledEndpoint, DisabledTarget } from '../outbox/delivery.store';
 import { pgRunner } from '../outbox/sql';
 import { disableReason, shouldDisable, sweepIntervalMs, TargetHealth } from './target-health';
 
@@ -11,10 +11,11 @@ const SWEEP_BATCH = 200;
 
 /**
  * WEBHOOK_DISABLE_AFTER: a periodic sweep (in every dispatcher process)
- * disables subscriptions that have failed without a single success for that
- * long. Their pending deliveries become held, never dropped, and the tenant's
- * alert receivers get a `subscription.disabled` alert queued in the same
- * transaction. A sweep rather than a check in the dispatcher's completion:
+ * disables subscriptions and endpoints that have failed without a single
+ * success for that long (an endpoint as a whole, across the rows that carry
+ * its tasks). Their pending deliveries become held, never dropped, and the
+ * tenant's alert receivers get a `subscription.disabled` or
+ * `endpoint.disabled` alert queued in the same transaction. A sweep rather than a check in the dispatcher's completion:
  * the completion statement is the drain's hot path, and a window of days
  * needs no sub-second reaction. Lanes a dispatcher holds are left alone.
  */
@@ -49,36 +50,53 @@ export class TargetHealthService implements OnApplicationBootstrap, OnModuleDest
   }
 
   /** One look: disables what has failed long enough and alerts its tenant. */
-  async sweep(): Promise<DisabledTarget[]> {
+  async sweep(): Promise<{ subscriptions: DisabledTarget[]; endpoints: DisabledEndpoint[] }> {
     const disableAfterMs = this.config.env.webhookDisableAfterMs;
     const candidates = await this.store.failingTargets(disableAfterMs, SWEEP_BATCH);
     const due = candidates.filter((c) => shouldDisable(c, c.now, disableAfterMs));
-    if (due.length === 0) return [];
-    const health = new Map<string, TargetHealth>(due.map((c) => [c.subscriptionId, c]));
+    if (due.length === 0) return { subscriptions: [], endpoints: [] };
+    const health = new Map<string, TargetHealth>(due.map((c) => [c.id, c]));
+    const window = formatDuration(disableAfterMs);
     const client = await this.database.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const sql = pgRunner(client);
-      const disabled = await this.store.disableFailing(
+      const subscriptions = await this.store.disableFailing(
         sql,
-        due.map((c) => c.subscriptionId),
+        due.filter((c) => !c.endpoint).map((c) => c.id),
         disableAfterMs,
       );
-      for (const target of disabled) {
+      for (const target of subscriptions) {
         const seen = health.get(target.subscriptionId) as TargetHealth;
         await this.alerts.subscriptionDisabled(sql, target.tenantId, {
           subscriptionId: target.subscriptionId,
           sid: target.sid,
           callbackUrl: target.callbackUrl,
-          reason: disableReason(seen, 'callbackUrl', formatDuration(disableAfterMs)),
+          reason: disableReason(seen, 'callbackUrl', window),
+          failingSince: seen.failingSince.toISOString(),
+          disabledAt: target.disabledAt.toISOString(),
+          heldDeliveries: target.heldDeliveries,
+        });
+      }
+      const endpoints = await this.store.disableFailingEndpoints(
+        sql,
+        due.filter((c) => c.endpoint).map((c) => c.id),
+        disableAfterMs,
+      );
+      for (const target of endpoints) {
+        const seen = health.get(target.endpointId) as TargetHealth;
+        await this.alerts.endpointDisabled(sql, target.tenantId, {
+          endpointId: target.endpointId,
+          url: target.url,
+          reason: disableReason(seen, 'url', window),
           failingSince: seen.failingSince.toISOString(),
           disabledAt: target.disabledAt.toISOString(),
           heldDeliveries: target.heldDeliveries,
         });
       }
       await client.query('COMMIT');
-      for (const target of disabled) {
+      for (const target of subscriptions) {
         this.logger.warn({
           msg: `subscription ${target.subscriptionId} (sid ${target.sid}, tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/subscriptions/${target.subscriptionId} {"state":"active"}`,
           subscriptionId: target.subscriptionId,
@@ -87,7 +105,15 @@ export class TargetHealthService implements OnApplicationBootstrap, OnModuleDest
           heldDeliveries: target.heldDeliveries,
         });
       }
-      return disabled;
+      for (const target of endpoints) {
+        this.logger.warn({
+          msg: `endpoint ${target.endpointId} (tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/endpoints/${target.endpointId} {"state":"active"}`,
+          endpointId: target.endpointId,
+          tenantId: target.tenantId,
+          heldDeliveries: target.heldDeliveries,
+        });
+      }
+      return { subscriptions, endpoints };
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;

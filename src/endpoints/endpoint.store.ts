@@ -16,7 +16,7 @@ export interface EndpointPatch {
   events?: string[];
   /** null clears it */
   description?: string | null;
-  state?: 'active';
+  state?: 'active' | 'disabled';
 }
 
 const COLUMNS = `

@@ -89,17 +89,20 @@ export class EndpointsService {
 
   /**
    * New url, filter or description for later deliveries; `state: "active"`
-   * re-enables a disabled endpoint and sends what was held for it, in order.
+   * re-enables a disabled endpoint and sends what was held for it, in order;
+   * `state: "disabled"` disables it by hand, holding what it had still to send.
    */
   async update(tenantId: string, id: string, dto: UpdateEndpointDto): Promise<EndpointResponseDto> {
     const existing = await this.find(tenantId, id);
     if (dto.url !== undefined) await this.allowedUrl(dto.url);
     const reenable = dto.state === 'active' && existing.state === 'disabled';
+    const disable = dto.state === 'disabled' && existing.state === 'active';
     const patch: EndpointPatch = {
       ...(dto.url !== undefined ? { url: dto.url } : {}),
       ...(dto.events !== undefined ? { events: dto.events ?? [] } : {}),
       ...(dto.description !== undefined ? { description: dto.description } : {}),
       ...(reenable ? { state: 'active' as const } : {}),
+      ...(disable ? { state: 'disabled' as const } : {}),
     };
     if (Object.keys(patch).length === 0) return toResponse(existing);
     const row = await this.prisma.$transaction(async (tx) => {
@@ -109,6 +112,9 @@ export class EndpointsService {
       if (reenable) {
         const rows = await this.subscriptions.enableEndpointRows(sql, id);
         await this.outbox.releaseHeld(sql, rows);
+      }
+      if (disable) {
+        await this.outbox.holdPending(sql, await this.subscriptions.disableEndpointRows(sql, id));
       }
       return updated;
     });

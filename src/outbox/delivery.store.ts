@@ -100,13 +100,31 @@ export type CompletionState =
 
 /** What the disable sweep reads of a subscription whose webhooks keep failing. */
 export interface FailingTarget {
-  subscriptionId: string;
+  /** the subscription's id, or the endpoint's */
+  id: string;
+  endpoint: boolean;
   /** the first failure of its oldest pending delivery's current run of failures */
   failingSince: Date;
   lastSuccessAt: Date | null;
   /** the database's clock when read */
   now: Date;
 }
+
+/** An endpoint the sweep disabled, with how many deliveries its rows hold. */
+export interface DisabledEndpoint {
+  endpointId: string;
+  tenantId: string;
+  url: string;
+  disabledAt: Date;
+  heldDeliveries: number;
+}
+
+/**
+ * The completion writes a target's last_success_at only when the stored one
+ * is over a second old, for a row and then for its endpoint: the true last
+ * success may be up to this much later than the stored one.
+ */
+export const SUCCESS_SLACK_MS = 2000;
 
 /** A subscription the sweep disabled, with how many deliveries it holds. */
 export interface DisabledTarget {
@@ -321,8 +339,20 @@ const COMPLETE = `
     WHERE l.id = i.lane_id AND l.id = ANY ($2::text[])
     RETURNING l.id, l.subscription_id, l.due_at
   ),
+  -- a success moves its target's last_success_at (for the disable sweep) only
+  -- when the stored one is over a second old (hence SUCCESS_SLACK_MS): at most
+  -- one write a second to a busy target, a HOT update (the column is in no
+  -- index). The rows this statement disables or finishes are written there
+  -- instead: a row is changed once per statement or one change is lost.
+  succeeded AS (
+    SELECT subscription_id AS id FROM done WHERE state = 'succeeded'
+  ),
   finished AS (
-    UPDATE subscriptions s SET state = 'done', updated_at = now()
+    UPDATE subscriptions s SET state = 'done', updated_at = now(),
+      last_success_at = CASE
+        WHEN s.id = ANY (ARRAY(SELECT id FROM succeeded))
+          AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
+        THEN now() ELSE s.last_success_at END
     FROM tasks t
     WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM lanes WHERE due_at IS NULL))
       AND s.state = 'active' AND t.id = s.task_id
@@ -331,6 +361,23 @@ const COMPLETE = `
         SELECT 1 FROM delivery_lanes o
         WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
           AND o.id <> ALL (ARRAY(SELECT id FROM lanes)))
+    RETURNING s.id, s.endpoint_id, s.id = ANY (ARRAY(SELECT id FROM succeeded)) AS succeeded
+  ),
+  row_success AS (
+    UPDATE subscriptions s SET last_success_at = now()
+    WHERE s.id = ANY (ARRAY(SELECT id FROM succeeded))
+      AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
+      AND s.id <> ALL (ARRAY(SELECT id FROM gone))
+      AND s.id <> ALL (ARRAY(SELECT id FROM finished))
+    RETURNING s.endpoint_id
+  ),
+  endpoint_success AS (
+    UPDATE endpoints e SET last_success_at = now()
+    WHERE e.id = ANY (ARRAY(
+        SELECT endpoint_id FROM row_success WHERE endpoint_id IS NOT NULL
+        UNION SELECT endpoint_id FROM finished WHERE succeeded AND endpoint_id IS NOT NULL))
+      AND (e.last_success_at IS NULL OR e.last_success_at < now() - interval '1 second')
+      AND e.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
   ),
   swept AS (
     DELETE FROM delivery_lanes
@@ -379,6 +426,23 @@ const RELEASE_HELD = `
     detached = false, first_failed_at = NULL
   WHERE subscription_id = ANY ($1::text[]) AND state = 'held'
   RETURNING subscription_id`;
+
+// A disable by hand: every pending delivery held, back in sequence order (no
+// longer detached, no failure run), the lanes idle. A lane a dispatcher holds
+// keeps its lease: the attempt in flight ends, and its completion finds the
+// delivery held rather than pending, so nothing more goes out.
+const HOLD_PENDING = `
+  WITH held AS (
+    UPDATE deliveries SET state = 'held', detached = false, first_failed_at = NULL,
+      next_attempt_at = now(), updated_at = now()
+    WHERE subscription_id = ANY ($1::text[]) AND state = 'pending'
+    RETURNING id
+  ),
+  idled AS (
+    UPDATE delivery_lanes SET due_at = NULL, hold_until = NULL, retrying = false
+    WHERE subscription_id = ANY ($1::text[]) AND locked_by IS NULL
+  )
+  SELECT count(*)::int AS held FROM held`;
 
 // One batch of a recovery: the window's deliveries that ended failed, canceled
 // or held, not yet sent again by this recovery, pending again in their lanes
@@ -451,11 +515,13 @@ const HOSTS = `
   FROM h WHERE h.host IS NOT NULL
   LIMIT $1`;
 
-// Subscriptions whose webhooks keep failing, for the disable sweep: the lanes
-// whose head failed (retrying), found host by host off (host, retrying,
-// due_at) after the same skip scan as HOSTS, so the read costs the number of
-// hosts and failing lanes, not the size of the outbox. For each: the first
-// failure of its oldest pending delivery and its latest success.
+// Targets whose webhooks keep failing, for the disable sweep: the lanes whose
+// head failed (retrying), found host by host off (host, retrying, due_at)
+// after the same skip scan as HOSTS, so the read costs the number of hosts
+// and failing lanes, not the size of the outbox. A target is a subscription
+// of its own or an endpoint (all its rows, one per task, are one target). For
+// each: the first failure of its failing rows' oldest pending delivery, and
+// its last success as the completion keeps it (no scan of its deliveries).
 const FAILING_TARGETS = `
   WITH RECURSIVE h AS (
     (SELECT host FROM delivery_lanes ORDER BY host LIMIT 1)
@@ -470,39 +536,47 @@ const FAILING_TARGETS = `
       WHERE l.host = h.host AND l.retrying AND l.locked_by IS NULL
     ) f
     WHERE h.host IS NOT NULL
+  ),
+  rows AS (
+    SELECT s.id, s.endpoint_id, s.last_success_at, f.failing_since
+    FROM failing
+    JOIN subscriptions s ON s.id = failing.subscription_id AND s.state IN ('active', 'done')
+    CROSS JOIN LATERAL (
+      SELECT min(d.first_failed_at) AS failing_since FROM deliveries d
+      WHERE d.subscription_id = s.id AND d.state = 'pending'
+    ) f
+    WHERE f.failing_since IS NOT NULL
+  ),
+  targets AS (
+    SELECT r.id, false AS endpoint, r.failing_since, r.last_success_at
+    FROM rows r WHERE r.endpoint_id IS NULL
+    UNION ALL
+    SELECT e.id, true, min(r.failing_since), e.last_success_at
+    FROM rows r JOIN endpoints e ON e.id = r.endpoint_id AND e.state = 'active'
+    GROUP BY e.id, e.last_success_at
   )
-  SELECT s.id, f.failing_since,
-    (SELECT max(d.completed_at) FROM deliveries d
-     WHERE d.subscription_id = s.id AND d.state = 'succeeded') AS last_success_at,
-    now() AS now
-  FROM failing
-  JOIN subscriptions s ON s.id = failing.subscription_id AND s.state IN ('active', 'done')
-  CROSS JOIN LATERAL (
-    SELECT min(d.first_failed_at) AS failing_since FROM deliveries d
-    WHERE d.subscription_id = s.id AND d.state = 'pending'
-  ) f
-  WHERE f.failing_since <= now() - $1 * interval '1 millisecond'
-  ORDER BY f.failing_since
+  SELECT id, endpoint, failing_since, last_success_at, now() AS now FROM targets
+  WHERE failing_since <= now() - $1 * interval '1 millisecond'
+  ORDER BY failing_since
   LIMIT $2`;
 
 // Disables subscriptions that have failed without a success for the whole
-// window, checked again here under the row lock so a success recorded since
+// window, checked again here under the row lock (a success's completion
+// writes last_success_at under the same lock), so a success recorded since
 // the read keeps one alive. A lane leased to a dispatcher is left alone (its
 // attempt may succeed; a later sweep decides). Pending deliveries become
 // held, back in sequence order (no longer detached, no failure run) for the
-// re-enable; idle lanes are swept later.
+// re-enable; idle lanes are swept later. An endpoint's rows are never
+// disabled here one by one: DISABLE_FAILING_ENDPOINTS takes them together.
 const DISABLE_FAILING = `
   WITH target AS (
     SELECT s.id FROM subscriptions s
-    WHERE s.id = ANY ($1::text[]) AND s.state IN ('active', 'done')
+    WHERE s.id = ANY ($1::text[]) AND s.state IN ('active', 'done') AND s.endpoint_id IS NULL
       AND EXISTS (
         SELECT 1 FROM deliveries d
         WHERE d.subscription_id = s.id AND d.state = 'pending'
           AND d.first_failed_at <= now() - $2 * interval '1 millisecond')
-      AND NOT EXISTS (
-        SELECT 1 FROM deliveries d
-        WHERE d.subscription_id = s.id AND d.state = 'succeeded'
-          AND d.completed_at > now() - $2 * interval '1 millisecond')
+      AND coalesce(s.last_success_at, '-infinity') <= now() - ($2::float8 + $3::float8) * interval '1 millisecond'
       AND NOT EXISTS (
         SELECT 1 FROM delivery_lanes l WHERE l.subscription_id = s.id AND l.locked_by IS NOT NULL)
     ORDER BY s.id
@@ -525,6 +599,58 @@ const DISABLE_FAILING = `
   )
   SELECT d.id, d.tenant_id, d.sid, d.callback_url, d.updated_at AS disabled_at,
     (SELECT count(*) FROM held h WHERE h.subscription_id = d.id)::int AS held
+  FROM disabled d`;
+
+// The same for endpoints, as a whole: an endpoint whose rows (one per task)
+// have failed without a success on any of them for the window is disabled
+// with all its rows; every row's pending deliveries are held and its lanes
+// idle. Left alone while a dispatcher holds a lane of any of its rows. The
+// endpoint's row lock is the one a success's completion takes to write
+// last_success_at, and the one a PATCH takes.
+const DISABLE_FAILING_ENDPOINTS = `
+  WITH target AS (
+    SELECT e.id FROM endpoints e
+    WHERE e.id = ANY ($1::text[]) AND e.state = 'active'
+      AND coalesce(e.last_success_at, '-infinity') <= now() - ($2::float8 + $3::float8) * interval '1 millisecond'
+      AND EXISTS (
+        SELECT 1 FROM subscriptions r
+        JOIN delivery_lanes l ON l.subscription_id = r.id AND l.retrying
+        JOIN deliveries d ON d.subscription_id = r.id AND d.state = 'pending'
+          AND d.first_failed_at <= now() - $2 * interval '1 millisecond'
+        WHERE r.endpoint_id = e.id)
+      AND NOT EXISTS (
+        SELECT 1 FROM subscriptions r
+        JOIN delivery_lanes l ON l.subscription_id = r.id AND l.locked_by IS NOT NULL
+        WHERE r.endpoint_id = e.id)
+    ORDER BY e.id
+    FOR UPDATE OF e SKIP LOCKED
+  ),
+  target_rows AS (
+    SELECT r.id, r.endpoint_id FROM subscriptions r
+    WHERE r.endpoint_id = ANY (ARRAY(SELECT id FROM target))
+  ),
+  held AS (
+    UPDATE deliveries d SET state = 'held', detached = false, first_failed_at = NULL,
+      next_attempt_at = now(), updated_at = now()
+    WHERE d.subscription_id = ANY (ARRAY(SELECT id FROM target_rows)) AND d.state = 'pending'
+    RETURNING d.subscription_id
+  ),
+  idled AS (
+    UPDATE delivery_lanes l SET due_at = NULL, hold_until = NULL, retrying = false
+    WHERE l.subscription_id = ANY (ARRAY(SELECT id FROM target_rows)) AND l.locked_by IS NULL
+  ),
+  rows_disabled AS (
+    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
+    WHERE s.id = ANY (ARRAY(SELECT id FROM target_rows)) AND s.state IN ('active', 'done')
+  ),
+  disabled AS (
+    UPDATE endpoints e SET state = 'disabled', updated_at = now()
+    WHERE e.id = ANY (ARRAY(SELECT id FROM target))
+    RETURNING e.id, e.tenant_id, e.url, e.updated_at
+  )
+  SELECT d.id, d.tenant_id, d.url, d.updated_at AS disabled_at,
+    (SELECT count(*) FROM held h JOIN target_rows r ON r.id = h.subscription_id
+     WHERE r.endpoint_id = d.id)::int AS held
   FROM disabled d`;
 
 const SWEEP_IDLE = `DELETE FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL`;
@@ -669,6 +795,17 @@ export class DeliveryStore {
       lanes.filter((lane) => woken.has(lane.subscriptionId)),
     );
     return rows.length;
+  }
+
+  /** Disabled by hand: these subscriptions' pending deliveries are held. Returns how many. */
+  async holdPending(sql: SqlRunner, subscriptionIds: string[]): Promise<number> {
+    if (subscriptionIds.length === 0) return 0;
+    const [row] = await sql.rows<{ held: number }>({
+      name: 'outbox.hold-pending',
+      text: HOLD_PENDING,
+      values: [subscriptionIds],
+    });
+    return row.held;
   }
 
   /**
@@ -893,6 +1030,7 @@ export class DeliveryStore {
   async failingTargets(disableAfterMs: number, limit: number): Promise<FailingTarget[]> {
     const rows = await this.pool.rows<{
       id: string;
+      endpoint: boolean;
       failing_since: Date;
       last_success_at: Date | null;
       now: Date;
@@ -902,18 +1040,22 @@ export class DeliveryStore {
       values: [disableAfterMs, limit],
     });
     return rows.map((row) => ({
-      subscriptionId: row.id,
+      id: row.id,
+      endpoint: row.endpoint,
       failingSince: row.failing_since,
-      lastSuccessAt: row.last_success_at,
+      // the true last success may be up to the slack later than the stored one
+      lastSuccessAt: row.last_success_at
+        ? new Date(row.last_success_at.getTime() + SUCCESS_SLACK_MS)
+        : null,
       now: row.now,
     }));
   }
 
   /**
-   * Disables these subscriptions if they still have failed without a success
-   * for `disableAfterMs` and no dispatcher holds one of their lanes: their
-   * pending deliveries become held (releaseHeld sends them on re-enable).
-   * Returns the ones it disabled.
+   * Disables these subscriptions (of their own, not an endpoint's rows) if
+   * they still have failed without a success for `disableAfterMs` and no
+   * dispatcher holds one of their lanes: their pending deliveries become held
+   * (releaseHeld sends them on re-enable). Returns the ones it disabled.
    */
   async disableFailing(
     sql: SqlRunner,
@@ -931,13 +1073,43 @@ export class DeliveryStore {
     }>({
       name: 'outbox.disable-failing',
       text: DISABLE_FAILING,
-      values: [subscriptionIds, disableAfterMs],
+      values: [subscriptionIds, disableAfterMs, SUCCESS_SLACK_MS],
     });
     return rows.map((row) => ({
       subscriptionId: row.id,
       tenantId: row.tenant_id,
       sid: row.sid,
       callbackUrl: row.callback_url,
+      disabledAt: row.disabled_at,
+      heldDeliveries: row.held,
+    }));
+  }
+
+  /**
+   * The same for endpoints, each as a whole: the endpoint and all its rows
+   * disabled, every row's pending deliveries held. Returns the ones it disabled.
+   */
+  async disableFailingEndpoints(
+    sql: SqlRunner,
+    endpointIds: string[],
+    disableAfterMs: number,
+  ): Promise<DisabledEndpoint[]> {
+    if (endpointIds.length === 0) return [];
+    const rows = await sql.rows<{
+      id: string;
+      tenant_id: string;
+      url: string;
+      disabled_at: Date;
+      held: number;
+    }>({
+      name: 'outbox.disable-failing-endpoints',
+      text: DISABLE_FAILING_ENDPOINTS,
+      values: [endpointIds, disableAfterMs, SUCCESS_SLACK_MS],
+    });
+    return rows.map((row) => ({
+      endpointId: row.id,
+      tenantId: row.tenant_id,
+      url: row.url,
       disabledAt: row.disabled_at,
       heldDeliveries: row.held,
     }));

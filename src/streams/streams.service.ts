@@ -68,7 +68,10 @@ export class StreamsService implements OnModuleDestroy {
       sequence: number;
     }>({ name: 'streams.find-task', text: FIND_TASK, values: [tenantOf(req).id, sid] });
     const task = rows[0];
-    if (!task) throw new NotFoundException('no task with this sid: subscribe to it first');
+    if (!task)
+      throw new NotFoundException(
+        'no task with this sid: track it first (POST /v1/tasks, or POST /v1/subscriptions)',
+      );
     // subscribed before the history is read: what is committed meanwhile is held, not missed
     const sse = this.connect(res, () => unsubscribe());
     const stream = new TaskStream(this.database, task.id, sse, this.eventData);

@@ -30,7 +30,7 @@ export type RegistrationRow = Subscription & {
 export interface SubscriptionPatch {
   events?: string[];
   metadata?: Record<string, unknown>;
-  state?: 'active';
+  state?: 'active' | 'disabled';
 }
 
 /** States a repeated registration brings back to life: the client clearly wants it again. */
@@ -178,6 +178,11 @@ const ENABLE_ENDPOINT_ROWS = `
   WHERE endpoint_id = $1 AND state = 'disabled'
   RETURNING ${COLUMNS('subscriptions')}`;
 
+const DISABLE_ENDPOINT_ROWS = `
+  UPDATE subscriptions SET state = 'disabled', updated_at = now()
+  WHERE endpoint_id = $1 AND state IN ('active', 'done')
+  RETURNING id`;
+
 // A tracked task's new metadata, on the rows of its endpoints
 const TASK_METADATA = `
   UPDATE subscriptions SET metadata = $2::jsonb, updated_at = now()
@@ -291,6 +296,21 @@ export class SubscriptionStore {
       text: ENABLE_ENDPOINT_ROWS,
       values: [endpointId],
     });
+  }
+
+  /** A disabled endpoint's rows are disabled with it; returns the ids of every row it has. */
+  async disableEndpointRows(sql: SqlRunner, endpointId: string): Promise<string[]> {
+    await sql.rows({
+      name: 'subscriptions.disable-endpoint-rows',
+      text: DISABLE_ENDPOINT_ROWS,
+      values: [endpointId],
+    });
+    const rows = await sql.rows<{ id: string }>({
+      name: 'subscriptions.endpoint-rows',
+      text: 'SELECT id FROM subscriptions WHERE endpoint_id = $1',
+      values: [endpointId],
+    });
+    return rows.map((row) => row.id);
   }
 
   /** New metadata of tracked tasks, for the later webhooks to their endpoints. */

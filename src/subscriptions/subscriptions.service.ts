@@ -126,7 +126,9 @@ export class SubscriptionsService {
    * Changes the filter or the metadata (later webhooks carry the new values),
    * and `state: "active"` re-enables a disabled subscription: its task is
    * polled again, deliveries held for it go out in order, and it hears of the
-   * task's current state. A canceled one stays canceled: POST it again.
+   * task's current state. `state: "disabled"` disables it by hand: what it
+   * had still to send is held, never dropped. A canceled one stays
+   * canceled: POST it again.
    */
   async update(
     tenantId: string,
@@ -134,16 +136,18 @@ export class SubscriptionsService {
     dto: UpdateSubscriptionDto,
   ): Promise<SubscriptionResponseDto> {
     const existing = await this.find(tenantId, id);
-    if (dto.state === 'active' && existing.state === 'canceled') {
+    if (dto.state !== undefined && existing.state === 'canceled') {
       throw new ConflictException(
         `subscription ${id} is canceled: POST /v1/subscriptions with its sid and callbackUrl to subscribe again`,
       );
     }
     const reenable = dto.state === 'active' && existing.state === 'disabled';
+    const disable = dto.state === 'disabled' && existing.state !== 'disabled';
     const patch: SubscriptionPatch = {
       ...(dto.events !== undefined ? { events: dto.events ?? [] } : {}),
       ...(dto.metadata !== undefined ? { metadata: dto.metadata } : {}),
       ...(reenable ? { state: 'active' as const } : {}),
+      ...(disable ? { state: 'disabled' as const } : {}),
     };
     if (Object.keys(patch).length === 0) return toResponse(existing);
     const row = await this.prisma.$transaction(async (tx) => {
@@ -155,6 +159,7 @@ export class SubscriptionsService {
         await this.outbox.releaseHeld(txRunner(tx), [updated]);
         await this.outbox.enqueueCurrentState(tx, task, updated, { created: false });
       }
+      if (disable) await this.outbox.holdPending(txRunner(tx), [updated.id]);
       return updated;
     });
     return toResponse(row);

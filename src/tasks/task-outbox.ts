@@ -266,6 +266,11 @@ export class TaskOutbox {
     );
   }
 
+  /** Subscriptions (or an endpoint's rows) disabled by hand hold what they had still to send. */
+  async holdPending(sql: SqlRunner, subscriptionIds: string[]): Promise<number> {
+    return this.store.holdPending(sql, subscriptionIds);
+  }
+
   /** A canceled subscription sends nothing more: its pending deliveries are canceled. */
   async cancelPending(tx: Tx, subscriptionId: string): Promise<number> {
     return this.store.cancelPending(txRunner(tx), subscriptionId);

@@ -129,7 +129,10 @@ export class TasksService {
       values: [tenantId, sid],
     });
     const task = rows[0];
-    if (!task) throw new NotFoundException('no task with this sid: subscribe to it first');
+    if (!task)
+      throw new NotFoundException(
+        'no task with this sid: track it first (POST /v1/tasks, or POST /v1/subscriptions)',
+      );
     return task;
   }
 

@@ -163,7 +163,7 @@ export function serializeWebhookPayload(payload: WebhookPayload<string, unknown>
   return JSON.stringify(payload);
 }
 
-/** Alerts sent to a tenant's `alertUrl` about its own webhook targets. */
+/** Alerts about a tenant's own webhook targets, sent to its `alertUrl` and to endpoints that ask for them. */
 export const ALERT_EVENT_TYPES = ['subscription.disabled', 'endpoint.disabled'] as const;
 export type AlertEventType = (typeof ALERT_EVENT_TYPES)[number];
 
@@ -190,4 +190,23 @@ export function buildSubscriptionDisabledPayload(
   data: SubscriptionDisabledData,
 ): SubscriptionDisabledPayload {
   return { type: 'subscription.disabled', timestamp: data.disabledAt, data };
+}
+
+export interface EndpointDisabledData {
+  endpointId: string;
+  url: string;
+  /** why, in words */
+  reason: string;
+  /** the first failure of the run of failures without a success, ISO 8601 */
+  failingSince: string;
+  disabledAt: string;
+  /** deliveries kept as `held`, across all its tasks: sent in order once the endpoint is re-enabled */
+  heldDeliveries: number;
+}
+
+export type EndpointDisabledPayload = WebhookPayload<'endpoint.disabled', EndpointDisabledData>;
+
+/** The `endpoint.disabled` alert: an endpoint failed without a success for WEBHOOK_DISABLE_AFTER. */
+export function buildEndpointDisabledPayload(data: EndpointDisabledData): EndpointDisabledPayload {
+  return { type: 'endpoint.disabled', timestamp: data.disabledAt, data };
 }

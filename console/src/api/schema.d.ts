@@ -885,9 +885,29 @@ export interface webhooks {
         put?: never;
         /**
          * subscription.disabled
-         * @description Sent when a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
+         * @description Sent when a subscription failed without a single success for WEBHOOK_DISABLE_AFTER and was disabled, its undelivered deliveries held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret, and to every active endpoint of the tenant whose `events` lists it (or has no filter), signed with that endpoint's secret. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
          */
         post: operations["webhook_subscription_disabled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.disabled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * endpoint.disabled
+         * @description Sent when an endpoint failed without a single success on any of its tasks for WEBHOOK_DISABLE_AFTER and was disabled as a whole, the undelivered deliveries of all its tasks held; sent to the tenant's `alertUrl` (`PATCH /v1/tenant`), signed with the tenant's webhook secret, and to every other active endpoint of the tenant whose `events` lists it (or has no filter), signed with that endpoint's secret. Standard Webhooks signed (with the endpoint's own secret for a message to an endpoint); answer any 2xx within WEBHOOK_TIMEOUT_MS, 410 to disable the subscription or endpoint.
+         */
+        post: operations["webhook_endpoint_disabled"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1142,10 +1162,10 @@ export interface components {
                 [key: string]: unknown;
             };
             /**
-             * @description `active` re-enables a `disabled` subscription (its endpoint answered 410, or failed without a success for WEBHOOK_DISABLE_AFTER): its held deliveries are sent in order, then the task's current state. No other value is accepted; DELETE cancels.
+             * @description `active` re-enables a `disabled` subscription (its endpoint answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or it was disabled by PATCH): its held deliveries are sent in order, then the task's current state. `disabled` disables it by hand: nothing more is sent, its undelivered deliveries are held, never dropped, until `active` (which then sends the task's current state) or a recovery. DELETE cancels.
              * @enum {string}
              */
-            state?: "active";
+            state?: "active" | "disabled";
         };
         RecoverDto: {
             /**
@@ -1229,13 +1249,13 @@ export interface components {
              */
             url: string;
             /**
-             * @description the event types wanted; absent or null means all
+             * @description the event types wanted; absent or null means all. `endpoint.disabled` and `subscription.disabled` are the alerts the tenant's `alertUrl` receives (about its other endpoints and subscriptions), signed with this endpoint's secret
              * @example [
              *       "task.succeeded",
              *       "task.failed"
              *     ]
              */
-            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error" | "subscription.disabled" | "endpoint.disabled")[] | null;
             /** @example order service, production */
             description?: string;
         };
@@ -1251,10 +1271,10 @@ export interface components {
              *       "task.failed"
              *     ]
              */
-            events: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            events: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error" | "subscription.disabled" | "endpoint.disabled")[] | null;
             description: string | null;
             /**
-             * @description `active`; `disabled` (it answered 410: its deliveries are held until PATCH `{state: "active"}` or a recovery)
+             * @description `active`; `disabled` (it answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or was disabled by PATCH: its deliveries are held until PATCH `{state: "active"}` or a recovery)
              * @enum {string}
              */
             state: "active" | "disabled";
@@ -1275,20 +1295,20 @@ export interface components {
              */
             url?: string;
             /**
-             * @description the event types wanted from now on; null means all
+             * @description the event types wanted from now on (task events, `endpoint.disabled`, `subscription.disabled`); null means all
              * @example [
              *       "task.succeeded",
              *       "task.failed"
              *     ]
              */
-            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error")[] | null;
+            events?: ("task.queued" | "task.running" | "task.succeeded" | "task.failed" | "task.canceled" | "task.unknown" | "task.progress" | "task.expired" | "task.error" | "subscription.disabled" | "endpoint.disabled")[] | null;
             /** @description null clears it */
             description?: Record<string, never> | null;
             /**
-             * @description `active` re-enables a `disabled` endpoint: its held deliveries go out, in order
+             * @description `active` re-enables a `disabled` endpoint: its held deliveries go out, in order. `disabled` disables it by hand: nothing is sent to it, its undelivered deliveries (and those of later events) are held, never dropped, until `active` or a recovery
              * @enum {string}
              */
-            state?: "active";
+            state?: "active" | "disabled";
         };
         EndpointSecretDto: {
             /**
@@ -1902,6 +1922,44 @@ export interface components {
              */
             timestamp: string;
             data: components["schemas"]["SubscriptionDisabledDataDto"];
+        };
+        EndpointDisabledDataDto: {
+            /** @example ep_01jf8x0q7m3v2c9e4r5t6y7u8i */
+            endpointId: string;
+            /** @example https://hooks.example.com/uxc */
+            url: string;
+            /**
+             * @description why it was disabled, in words
+             * @example no webhook to url succeeded since 2026-11-22T05:00:00.000Z (WEBHOOK_DISABLE_AFTER 5d)
+             */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description the first failure of the run of failures without a success, on any of its tasks
+             * @example 2026-11-22T05:00:00.000Z
+             */
+            failingSince: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-27T05:00:00.000Z
+             */
+            disabledAt: string;
+            /**
+             * @description deliveries kept as `held` across all its tasks, never dropped: `PATCH /v1/endpoints/{endpointId}` with `{"state": "active"}` sends them, each task's in order
+             * @example 12
+             */
+            heldDeliveries: number;
+        };
+        EndpointDisabledWebhookDto: {
+            /** @enum {string} */
+            type: "endpoint.disabled";
+            /**
+             * Format: date-time
+             * @description when it was disabled
+             * @example 2026-11-27T05:00:00.000Z
+             */
+            timestamp: string;
+            data: components["schemas"]["EndpointDisabledDataDto"];
         };
     };
     responses: never;
@@ -5090,6 +5148,52 @@ export interface operations {
                 "application/json": components["schemas"]["SubscriptionDisabledWebhookDto"] & {
                     /** @constant */
                     type?: "subscription.disabled";
+                };
+            };
+        };
+        responses: {
+            /** @description gone: the subscription or endpoint is disabled; what it has not received is held for a re-enable or a recovery */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description received; never sent again */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description anything else is retried on WEBHOOK_RETRY_SCHEDULE */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_endpoint_disabled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the delivery id (`msg_…`), the same on every attempt: deduplicate on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded secret after `whsec_`; two, space-separated, during a rotation */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointDisabledWebhookDto"] & {
+                    /** @constant */
+                    type?: "endpoint.disabled";
                 };
             };
         };

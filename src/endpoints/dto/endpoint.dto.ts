@@ -3,10 +3,12 @@ import { IsIn, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { EXAMPLE_CALLBACK_URL } from '../../common/api-docs';
 import { IsEventFilter } from '../../subscriptions/dto/event-filter.validator';
 import { MAX_CALLBACK_URL_LENGTH } from '../../webhooks/callback-url-policy';
-import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
+import { ALERT_EVENT_TYPES, TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
 
 export const DESCRIPTION_MAX_LENGTH = 500;
 export const ENDPOINT_STATES = ['active', 'disabled'] as const;
+/** What an endpoint may ask for: task events, and the tenant's alerts about its other targets. */
+export const ENDPOINT_EVENT_TYPES = [...TASK_EVENT_TYPES, ...ALERT_EVENT_TYPES] as const;
 
 const Optional = (): PropertyDecorator =>
   ValidateIf((_object: object, value: unknown) => value !== undefined);
@@ -17,7 +19,7 @@ const URL_DOC =
 const EVENTS_DOC: ApiPropertyOptions = {
   type: [String],
   nullable: true,
-  enum: [...TASK_EVENT_TYPES],
+  enum: [...ENDPOINT_EVENT_TYPES],
   uniqueItems: true,
   minItems: 1,
   example: ['task.succeeded', 'task.failed'],
@@ -36,9 +38,10 @@ export class CreateEndpointDto {
 
   @ApiPropertyOptional({
     ...EVENTS_DOC,
-    description: 'the event types wanted; absent or null means all',
+    description:
+      "the event types wanted; absent or null means all. `endpoint.disabled` and `subscription.disabled` are the alerts the tenant's `alertUrl` receives (about its other endpoints and subscriptions), signed with this endpoint's secret",
   })
-  @IsEventFilter()
+  @IsEventFilter(ENDPOINT_EVENT_TYPES)
   events?: string[] | null;
 
   @ApiPropertyOptional({ maxLength: DESCRIPTION_MAX_LENGTH, example: 'order service, production' })
@@ -57,9 +60,10 @@ export class UpdateEndpointDto {
 
   @ApiPropertyOptional({
     ...EVENTS_DOC,
-    description: 'the event types wanted from now on; null means all',
+    description:
+      'the event types wanted from now on (task events, `endpoint.disabled`, `subscription.disabled`); null means all',
   })
-  @IsEventFilter()
+  @IsEventFilter(ENDPOINT_EVENT_TYPES)
   events?: string[] | null;
 
   @ApiPropertyOptional({
@@ -73,15 +77,14 @@ export class UpdateEndpointDto {
   description?: string | null;
 
   @ApiPropertyOptional({
-    enum: ['active'],
-    description: '`active` re-enables a `disabled` endpoint: its held deliveries go out, in order',
+    enum: ENDPOINT_STATES,
+    description:
+      '`active` re-enables a `disabled` endpoint: its held deliveries go out, in order. `disabled` disables it by hand: nothing is sent to it, its undelivered deliveries (and those of later events) are held, never dropped, until `active` or a recovery',
   })
   @Optional()
-  @IsString({ message: 'state must be "active" (to re-enable a disabled endpoint)' })
-  @IsIn(['active'], {
-    message: 'state can only be set to "active" (to re-enable a disabled endpoint)',
-  })
-  state?: 'active';
+  @IsString({ message: 'state must be "active" or "disabled"' })
+  @IsIn(ENDPOINT_STATES, { message: 'state must be "active" or "disabled"' })
+  state?: 'active' | 'disabled';
 }
 
 export class EndpointResponseDto {
@@ -100,7 +103,7 @@ export class EndpointResponseDto {
   @ApiProperty({
     enum: ENDPOINT_STATES,
     description:
-      '`active`; `disabled` (it answered 410: its deliveries are held until PATCH `{state: "active"}` or a recovery)',
+      '`active`; `disabled` (it answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or was disabled by PATCH: its deliveries are held until PATCH `{state: "active"}` or a recovery)',
   })
   state!: string;
 

@@ -14,16 +14,16 @@ import { TASK_EVENT_TYPES } from '../../webhooks/webhook-payload';
  * all of them (null is what a subscription without a filter reads back as,
  * so it may be sent back).
  */
-export function IsEventFilter(): PropertyDecorator {
+export function IsEventFilter(types: readonly string[] = TASK_EVENT_TYPES): PropertyDecorator {
   return applyDecorators(
     ValidateIf((_object: object, value: unknown) => value !== undefined && value !== null),
     IsArray(),
     ArrayNotEmpty(),
-    ArrayMaxSize(TASK_EVENT_TYPES.length),
+    ArrayMaxSize(types.length),
     ArrayUnique(),
-    IsIn(TASK_EVENT_TYPES, {
+    IsIn(types, {
       each: true,
-      message: `events must hold only ${TASK_EVENT_TYPES.join(', ')}`,
+      message: `events must hold only ${types.join(', ')}`,
     }),
   );
 }

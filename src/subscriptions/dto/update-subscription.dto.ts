@@ -31,14 +31,13 @@ export class UpdateSubscriptionDto {
 
   @ApiPropertyOptional({
     description:
-      "`active` re-enables a `disabled` subscription (its endpoint answered 410, or failed without a success for WEBHOOK_DISABLE_AFTER): its held deliveries are sent in order, then the task's current state. No other value is accepted; DELETE cancels.",
-    enum: ['active'],
+      "`active` re-enables a `disabled` subscription (its endpoint answered 410, failed without a success for WEBHOOK_DISABLE_AFTER, or it was disabled by PATCH): its held deliveries are sent in order, then the task's current state. `disabled` disables it by hand: nothing more is sent, its undelivered deliveries are held, never dropped, until `active` (which then sends the task's current state) or a recovery. DELETE cancels.",
+    enum: ['active', 'disabled'],
   })
   @ValidateIf((_object: object, value: unknown) => value !== undefined)
-  @IsString({ message: 'state must be "active" (to re-enable a disabled subscription)' })
-  @IsIn(['active'], {
-    message:
-      'state can only be set to "active" (to re-enable a disabled subscription); DELETE cancels',
+  @IsString({ message: 'state must be "active" or "disabled"; DELETE cancels' })
+  @IsIn(['active', 'disabled'], {
+    message: 'state must be "active" or "disabled"; DELETE cancels',
   })
-  state?: 'active';
+  state?: 'active' | 'disabled';
 }

@@ -7,6 +7,19 @@ import type { ChaosDatabase } from './chaos-database';
  */
 const BOOKKEEPING = /throttle|idempot|heartbeat|rate_bucket|_prisma_migrations|schema_migrations/;
 
+/**
+ * Columns that record a call rather than change data: a key that
+ * authenticated a request it then refused was still used.
+ */
+const BOOKKEEPING_COLUMNS: Record<string, string[]> = { api_keys: ['last_used_at'] };
+
+function rowText(table: string): string {
+  const columns = BOOKKEEPING_COLUMNS[table] ?? [];
+  return columns.length === 0
+    ? 't::text'
+    : `(to_jsonb(t) ${columns.map((column) => `- '${column}'`).join(' ')})::text`;
+}
+
 /** One md5 per table over every row's text, in a stable order. */
 export async function tableDigests(database: ChaosDatabase): Promise<Map<string, string>> {
   const tables = (
@@ -19,7 +32,7 @@ export async function tableDigests(database: ChaosDatabase): Promise<Map<string,
   const sql = tables
     .map(
       (name) =>
-        `SELECT '${name}' AS name, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM "${name}" t`,
+        `SELECT '${name}' AS name, md5(coalesce(string_agg(${rowText(name)}, '|' ORDER BY ${rowText(name)}), '')) AS digest FROM "${name}" t`,
     )
     .join(' UNION ALL ');
   const rows = await database.query<{ name: string; digest: string }>(sql);
