@@ -165,11 +165,13 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
               act(
                 'Disabled: its deliveries are held, not dropped, until it is re-enabled.',
                 async () => {
-                  // untyped: `disabled` is newer than some servers' OpenAPI document; a server that
-                  // refuses it answers 400 with its reason, which the card shows
-                  await call('PATCH', `/v1/endpoints/${encodeURIComponent(endpoint.id)}`, {
-                    state: 'disabled',
-                  });
+                  // a server that refuses it answers 400 with its reason, which the card shows
+                  await ok(
+                    api.PATCH('/v1/endpoints/{id}', {
+                      params: { path },
+                      body: { state: 'disabled' },
+                    }),
+                  );
                   onChange();
                 },
               )
