@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { serveConsole } from '../src/console/console-static';
+import { InProcessSimulator } from '../src/upstream/in-process-simulator';
+import { UxcClient } from '../src/uxc/uxc.client';
+import { UxcEndpoint } from '../src/uxc/uxc-endpoint';
 import { TEST_ADMIN_TOKEN, TestApp } from './support/app';
 import {
   appendTaskEvent,
@@ -78,6 +81,55 @@ describe('the ops console routes', () => {
       .get('/v1/ops/summary')
       .set({ Authorization: 'Bearer uxr_wrong' })
       .expect(401);
+  });
+
+  it('gives the UXC error rate per credential, each tenant only its own', async () => {
+    const simulator = (relay.app.get(UxcEndpoint) as InProcessSimulator).simulator;
+    simulator.addCredential({ ak: acme.uxcAk, sk: acme.uxcSk });
+    simulator.addCredential({ ak: other.uxcAk, sk: other.uxcSk });
+    const uxc = relay.app.get(UxcClient);
+    const acmeCredential = { ak: acme.uxcAk, sk: acme.uxcSk };
+    const otherCredential = { ak: other.uxcAk, sk: other.uxcSk };
+    // one errNo answer for acme's sid, through the simulator's fault injection; none for the other tenant
+    simulator.addFault({ kind: 'errNo', errNo: 3103, count: 1, sid: 'ops-acme-fault' });
+    const outcomes = [
+      await uxc.getTask(acmeCredential, 'ops-acme-fault'),
+      await uxc.getTask(acmeCredential, 'ops-acme-ok-1'),
+      await uxc.getTask(acmeCredential, 'ops-acme-ok-2'),
+      await uxc.getTask(acmeCredential, 'ops-acme-ok-3'),
+      await uxc.getTask(otherCredential, 'ops-other-1'),
+      await uxc.getTask(otherCredential, 'ops-other-2'),
+    ];
+    expect(outcomes.map((o) => o.kind)).toEqual(['upstream-error', 'ok', 'ok', 'ok', 'ok', 'ok']);
+
+    const mine = await request(relay.url).get('/v1/ops/summary').set(bearer(acme)).expect(200);
+    expect(mine.body.uxcCredentials).toEqual([
+      { credential: acme.uxcAk, requests: 4, errors: 1, errorRate: 0.25 },
+    ]);
+    expect(mine.body.uxcErrorRate).toBe(0.25);
+    expect(JSON.stringify(mine.body)).not.toContain(acme.uxcSk);
+
+    const theirs = await request(relay.url).get('/v1/ops/summary').set(bearer(other)).expect(200);
+    expect(theirs.body.uxcCredentials).toEqual([
+      { credential: other.uxcAk, requests: 2, errors: 0, errorRate: 0 },
+    ]);
+    expect(theirs.body.uxcErrorRate).toBe(0);
+
+    const admin = await request(relay.url)
+      .get('/v1/ops/summary')
+      .set({ Authorization: `Bearer ${TEST_ADMIN_TOKEN}` })
+      .expect(200);
+    expect(admin.body.uxcCredentials).toEqual(
+      expect.arrayContaining([
+        { credential: acme.uxcAk, requests: 4, errors: 1, errorRate: 0.25 },
+        { credential: other.uxcAk, requests: 2, errors: 0, errorRate: 0 },
+      ]),
+    );
+
+    const metrics = await request(relay.url).get('/metrics').expect(200);
+    expect(metrics.text).toContain(
+      `uxc_relay_uxc_requests_total{outcome="upstream-error",reason="",err_no="3103",credential="${acme.uxcAk}"} 1`,
+    );
   });
 
   it('keeps the API 404 and 405 answers beside the console', async () => {

@@ -339,10 +339,38 @@ describe('ops console', () => {
     );
   });
 
+  it('disables an endpoint from its card and re-enables it', async () => {
+    await page.getByRole('link', { name: 'Endpoints' }).click();
+    await page.getByRole('heading', { name: 'Endpoints and subscriptions' }).waitFor();
+    const item = page.getByRole('listitem', { name: /Endpoint console e2e/ });
+    const endpointState = async () => {
+      const list = await apiCall('GET', '/v1/endpoints');
+      const found = (list.body.items as { description?: string; state: string }[]).find(
+        (e) => e.description === 'console e2e',
+      );
+      return found?.state;
+    };
+    expect(await endpointState()).toBe('active');
+
+    await item.getByRole('button', { name: 'Disable' }).click();
+    await item.getByText('Disabled: its deliveries are held').waitFor();
+    await seeText(item.locator('.badge'), 'disabled');
+    expect(await endpointState()).toBe('disabled');
+
+    await item.getByRole('button', { name: 'Re-enable' }).click();
+    await item.getByText('Re-enabled: its held deliveries go out in order.').waitFor();
+    await seeText(item.locator('.badge'), 'active');
+    expect(await endpointState()).toBe('active');
+    await item.getByRole('button', { name: 'Disable' }).waitFor();
+  });
+
   it('shows health at a glance', async () => {
     await page.getByRole('link', { name: 'Health' }).click();
     await page.getByText('Pending deliveries').waitFor();
     await seeText(page.locator('.tiles'), 'Held deliveries');
+    // the relay has polled the simulator with the tenant's credential: its row names the ak
+    const rates = page.getByRole('table', { name: 'UXC calls and errors per credential' });
+    await seeText(rates, CREDENTIAL.ak);
     await checkPage('health');
   });
 

@@ -245,12 +245,14 @@ describe('UXC client ⇄ simulator', () => {
     await uxc.getTask(DEFAULT, 'c');
 
     const text = await metricsService.registry.metrics();
-    expect(text).toContain('uxc_relay_uxc_requests_total{outcome="ok",reason="",err_no="0"} 2');
     expect(text).toContain(
-      'uxc_relay_uxc_requests_total{outcome="upstream-error",reason="",err_no="3103"} 1',
+      `uxc_relay_uxc_requests_total{outcome="ok",reason="",err_no="0",credential="${SIMULATOR_DEFAULT_AK}"} 2`,
     );
     expect(text).toContain(
-      'uxc_relay_uxc_requests_total{outcome="transport-error",reason="http-status",err_no=""} 1',
+      `uxc_relay_uxc_requests_total{outcome="upstream-error",reason="",err_no="3103",credential="${SIMULATOR_DEFAULT_AK}"} 1`,
+    );
+    expect(text).toContain(
+      `uxc_relay_uxc_requests_total{outcome="transport-error",reason="http-status",err_no="",credential="${SIMULATOR_DEFAULT_AK}"} 1`,
     );
     expect(text).toContain('uxc_relay_uxc_request_duration_seconds_count{outcome="ok"} 2');
     expect(text).toContain('uxc_relay_uxc_rate_limit_wait_seconds_count 4');

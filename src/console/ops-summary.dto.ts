@@ -8,6 +8,23 @@ export class UxcOutcomeCountDto {
   count!: number;
 }
 
+export class UxcCredentialRateDto {
+  @ApiProperty({
+    example: 'ak-acme',
+    description: "the UXC credential's access key (ak); its secret (sk) is never shown",
+  })
+  credential!: string;
+
+  @ApiProperty({ example: 120, description: 'UXC calls made with it' })
+  requests!: number;
+
+  @ApiProperty({ example: 3, description: 'those that ended upstream-error or transport-error' })
+  errors!: number;
+
+  @ApiProperty({ example: 0.025, description: 'errors / requests' })
+  errorRate!: number;
+}
+
 export class OpsSummaryDto {
   @ApiProperty({ description: 'when these numbers were read' })
   at!: Date;
@@ -58,4 +75,11 @@ export class OpsSummaryDto {
     description: 'share of those UXC calls that ended in an error; null before the first call',
   })
   uxcErrorRate!: number | null;
+
+  @ApiProperty({
+    type: [UxcCredentialRateDto],
+    description:
+      "UXC calls of this relay process since it started, per credential (the `credential` label of `uxc_relay_uxc_requests_total`): a tenant key sees its own credential's, the ADMIN_TOKEN every credential's",
+  })
+  uxcCredentials!: UxcCredentialRateDto[];
 }

@@ -37,10 +37,22 @@ export class OpsSummaryService {
     const lag = await this.values('uxc_relay_poller_poll_lag_seconds');
     const lagSum = lag.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
     const lagCount = lag.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    // a tenant sees the UXC calls of its own credential only: another tenant's ak and error rate are not its business
+    const credential = tenantId
+      ? (await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { uxcAk: true } }))
+          ?.uxcAk
+      : undefined;
     const byOutcome = new Map<string, number>();
+    const byCredential = new Map<string, { requests: number; errors: number }>();
     for (const v of await this.values('uxc_relay_uxc_requests_total')) {
+      const ak = String(v.labels.credential ?? '');
+      if (tenantId && ak !== credential) continue;
       const outcome = String(v.labels.outcome);
       byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + v.value);
+      const counts = byCredential.get(ak) ?? { requests: 0, errors: 0 };
+      counts.requests += v.value;
+      if (outcome !== 'ok') counts.errors += v.value;
+      byCredential.set(ak, counts);
     }
     const calls = [...byOutcome.values()].reduce((a, b) => a + b, 0);
     const errors = calls - (byOutcome.get('ok') ?? 0);
@@ -56,6 +68,15 @@ export class OpsSummaryService {
       pollLagSeconds: lagCount > 0 ? lagSum / lagCount : null,
       uxcRequests: [...byOutcome].map(([outcome, count]) => ({ outcome, count })),
       uxcErrorRate: calls > 0 ? errors / calls : null,
+      uxcCredentials: [...byCredential]
+        .filter(([, c]) => c.requests > 0)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([ak, c]) => ({
+          credential: ak,
+          requests: c.requests,
+          errors: c.errors,
+          errorRate: c.errors / c.requests,
+        })),
     };
   }
 

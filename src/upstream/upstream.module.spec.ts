@@ -83,7 +83,9 @@ describe('UpstreamModule with UxcModule', () => {
     expect(endpoint.simulator.stats().bySid).toEqual({ 'BT|module': 1 });
 
     const metrics = await moduleRef.get(MetricsService).registry.metrics();
-    expect(metrics).toContain('uxc_relay_uxc_requests_total{outcome="ok",reason="",err_no="0"} 1');
+    expect(metrics).toContain(
+      `uxc_relay_uxc_requests_total{outcome="ok",reason="",err_no="0",credential="${SIMULATOR_DEFAULT_AK}"} 1`,
+    );
     expect(moduleRef.get(UxcMetrics)).toBe(UxcMetrics.for(moduleRef.get(MetricsService)));
 
     await moduleRef.close();

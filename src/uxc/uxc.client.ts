@@ -91,7 +91,7 @@ export class UxcClient implements OnApplicationShutdown {
     const waitedMs = await this.limiter.acquire(credential.ak);
     this.options.metrics?.recordWait(waitedMs);
     const outcome = scrub(await this.send(credential, sid), credential.sk);
-    this.options.metrics?.recordOutcome(outcome);
+    this.options.metrics?.recordOutcome(outcome, credential.ak);
     const pauseMs = slowDownMs(outcome);
     if (pauseMs !== null) {
       // the whole credential waits, in every process, not only this task

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service';
 import { UxcOutcome } from './uxc-outcome';
 
-type RequestLabels = 'outcome' | 'reason' | 'err_no';
+type RequestLabels = 'outcome' | 'reason' | 'err_no' | 'credential';
 
 const created = new WeakMap<MetricsService, UxcMetrics>();
 
@@ -31,8 +31,12 @@ export class UxcMetrics {
   private constructor(metrics: MetricsService) {
     this.requests = metrics.counter(
       'uxc_relay_uxc_requests_total',
-      'UXC task/get calls by outcome (ok, upstream-error, transport-error), transport reason and errNo',
-      ['outcome', 'reason', 'err_no'],
+      'UXC task/get calls by outcome (ok, upstream-error, transport-error), transport reason, errNo and credential (its ak)',
+      // `credential` is the UXC access key (ak), not the tenant name: the ak is what UXC
+      // answers for and what the rate limit keys on, it is not a secret (the sk is, and
+      // never becomes a label), and tenants sharing one ak share its error rate. Its
+      // values are bounded by the credentials of the tenants, like the rate limiter's keys.
+      ['outcome', 'reason', 'err_no', 'credential'],
     );
     this.latency = metrics.histogram(
       'uxc_relay_uxc_request_duration_seconds',
@@ -55,11 +59,12 @@ export class UxcMetrics {
     );
   }
 
-  recordOutcome(outcome: UxcOutcome): void {
+  /** `ak`: the credential the call went out with. */
+  recordOutcome(outcome: UxcOutcome, ak: string): void {
     const reason = outcome.kind === 'transport-error' ? outcome.reason : '';
     const errNo =
       outcome.kind === 'ok' ? '0' : outcome.kind === 'upstream-error' ? String(outcome.errNo) : '';
-    this.requests.inc({ outcome: outcome.kind, reason, err_no: errNo });
+    this.requests.inc({ outcome: outcome.kind, reason, err_no: errNo, credential: ak });
     this.latency.observe({ outcome: outcome.kind }, outcome.durationMs / 1000);
   }
 

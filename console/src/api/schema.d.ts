@@ -1701,6 +1701,28 @@ export interface components {
             /** @example 3 */
             count: number;
         };
+        UxcCredentialRateDto: {
+            /**
+             * @description the UXC credential's access key (ak); its secret (sk) is never shown
+             * @example ak-acme
+             */
+            credential: string;
+            /**
+             * @description UXC calls made with it
+             * @example 120
+             */
+            requests: number;
+            /**
+             * @description those that ended upstream-error or transport-error
+             * @example 3
+             */
+            errors: number;
+            /**
+             * @description errors / requests
+             * @example 0.025
+             */
+            errorRate: number;
+        };
         OpsSummaryDto: {
             /**
              * Format: date-time
@@ -1741,6 +1763,8 @@ export interface components {
              * @example 0.01
              */
             uxcErrorRate: number | null;
+            /** @description UXC calls of this relay process since it started, per credential (the `credential` label of `uxc_relay_uxc_requests_total`): a tenant key sees its own credential's, the ADMIN_TOKEN every credential's */
+            uxcCredentials: components["schemas"]["UxcCredentialRateDto"][];
         };
         TaskEventWebhookDataDto: {
             /**

@@ -157,6 +157,29 @@ function EndpointItem({ endpoint, onChange }: { endpoint: Endpoint; onChange: ()
             Re-enable
           </button>
         )}
+        {endpoint.state === 'active' && (
+          <button
+            type="button"
+            class="danger"
+            onClick={() =>
+              act(
+                'Disabled: its deliveries are held, not dropped, until it is re-enabled.',
+                async () => {
+                  // a server that refuses it answers 400 with its reason, which the card shows
+                  await ok(
+                    api.PATCH('/v1/endpoints/{id}', {
+                      params: { path },
+                      body: { state: 'disabled' },
+                    }),
+                  );
+                  onChange();
+                },
+              )
+            }
+          >
+            Disable
+          </button>
+        )}
         <button
           type="button"
           class="secondary"
@@ -400,6 +423,20 @@ function Subscriptions() {
                           }
                         >
                           Re-enable
+                        </button>
+                      )}
+                      {s.state === 'active' && (
+                        <button
+                          type="button"
+                          class="secondary"
+                          aria-label={`Disable subscription ${s.sid}`}
+                          onClick={() =>
+                            act('Disabled: its deliveries are held until it is re-enabled.', () =>
+                              call('PATCH', `/v1/subscriptions/${s.id}`, { state: 'disabled' }),
+                            )
+                          }
+                        >
+                          Disable
                         </button>
                       )}
                       <button

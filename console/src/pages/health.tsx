@@ -93,6 +93,39 @@ export function HealthPage() {
               }
             />
           </div>
+          <Section title="UXC error rate per credential">
+            {summary.uxcCredentials.length === 0 ? (
+              <p>No UXC calls yet.</p>
+            ) : (
+              <div class="table-wrap">
+                <table>
+                  <caption class="sr-only">
+                    UXC calls and errors per credential (access key)
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">credential (ak)</th>
+                      <th scope="col">calls</th>
+                      <th scope="col">errors</th>
+                      <th scope="col">error rate</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {summary.uxcCredentials.map((c) => (
+                      <tr key={c.credential}>
+                        <th scope="row">
+                          <code>{c.credential}</code>
+                        </th>
+                        <td>{c.requests}</td>
+                        <td>{c.errors}</td>
+                        <td>{(c.errorRate * 100).toFixed(1)}%</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </Section>
           <Section title="UXC calls by outcome">
             <ul>
               {summary.uxcRequests.length === 0 && <li>No UXC calls yet.</li>}
