@@ -1,6 +1,6 @@
 import { TestApp } from './support/app';
 import { appendTaskEvent, createTwoTenantRelay, TenantFixture } from './support/factories';
-import { api, createEndpoint } from './support/endpoints';
+import { api, createEndpoint, Json } from './support/endpoints';
 import { ReceivedRequest, WebhookReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -181,6 +181,31 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     expect(got.slice(1).map((r) => bodyOf(r).type)).toEqual(['task.running', 'task.succeeded']);
     expect(got.slice(1).map((r) => r.webhookId)).toEqual(held.slice(1).map((d) => d.id));
     expect(got.every((r) => WebhookReceiver.verifies(r, endpoint.secret))).toBe(true);
+  });
+
+  it('re-enables an endpoint that the disable sweep disabled while the PATCH was on its way', async () => {
+    const target = await receiver();
+    const endpoint = await newEndpoint(acme, { url: target.url('/raced') });
+    let patched: Promise<{ status: number; json: Json }> | undefined;
+    // a sweep's transaction, caught between its disable and its commit
+    await relay.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`UPDATE endpoints SET state = 'disabled' WHERE id = ${endpoint.id}`;
+        patched = call(acme, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'active' });
+        await waitFor('the PATCH waiting for the endpoint row', async () => {
+          const [row] = await relay.prisma.$queryRaw<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%FROM endpoints WHERE id%FOR UPDATE%'`;
+          return row.n > 0;
+        });
+      },
+      { timeout: 20_000 },
+    );
+    const answer = await patched!;
+    expect(answer.status).toBe(200);
+    expect(answer.json.state).toBe('active');
+    const row = await relay.prisma.endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(row.state).toBe('active');
   });
 
   it('disables a subscription by hand: what it had to send is held and goes out first on re-enable; a canceled one answers 409', async () => {
