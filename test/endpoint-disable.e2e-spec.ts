@@ -1,5 +1,6 @@
 import { TestApp } from './support/app';
-import { appendTaskEvent, bearer, createTwoTenantRelay, TenantFixture } from './support/factories';
+import { appendTaskEvent, createTwoTenantRelay, TenantFixture } from './support/factories';
+import { api, createEndpoint, Json } from './support/endpoints';
 import { ReceivedRequest, WebhookReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -8,10 +9,6 @@ interface Body {
   timestamp: string;
   data: Record<string, unknown>;
 }
-
-// an API answer walked by field: any is what it is
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 const bodyOf = (request: ReceivedRequest): Body => request.json as Body;
 
@@ -27,33 +24,11 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     return started;
   }
 
-  async function api(
-    fixture: TenantFixture,
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; json: Json }> {
-    const answer = await fetch(`${relay.url}${path}`, {
-      method,
-      headers: {
-        ...bearer(fixture),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await answer.text();
-    return { status: answer.status, json: text ? JSON.parse(text) : null };
-  }
-
-  async function createEndpoint(
-    fixture: TenantFixture,
-    input: { url: string; events?: string[] },
-  ): Promise<{ id: string; secret: string }> {
-    const created = await api(fixture, 'POST', '/v1/endpoints', input);
-    expect(created.status).toBe(201);
-    const secret = await api(fixture, 'GET', `/v1/endpoints/${created.json.id}/secret`);
-    return { id: created.json.id, secret: secret.json.secret };
-  }
+  // the shared helpers, on this file's relay
+  const call = (fixture: TenantFixture, method: string, path: string, body?: unknown) =>
+    api(relay, fixture, method, path, body);
+  const newEndpoint = (fixture: TenantFixture, input: { url: string; events?: string[] }) =>
+    createEndpoint(relay, fixture, input);
 
   const deliveriesOf = (endpointId: string) =>
     relay.prisma.delivery.findMany({
@@ -81,20 +56,20 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     const unfiltered = await receiver();
     const unconcerned = await receiver();
     expect(
-      (await api(acme, 'PATCH', '/v1/tenant', { alertUrl: alertUrl.url('/alerts') })).status,
+      (await call(acme, 'PATCH', '/v1/tenant', { alertUrl: alertUrl.url('/alerts') })).status,
     ).toBe(200);
 
-    const failing = await createEndpoint(acme, { url: down.url('/down') });
-    const asks = await createEndpoint(acme, {
+    const failing = await newEndpoint(acme, { url: down.url('/down') });
+    const asks = await newEndpoint(acme, {
       url: listener.url('/ops'),
       events: ['endpoint.disabled'],
     });
-    const all = await createEndpoint(acme, { url: unfiltered.url('/all') });
-    await createEndpoint(acme, { url: unconcerned.url('/succeeded'), events: ['task.succeeded'] });
+    const all = await newEndpoint(acme, { url: unfiltered.url('/all') });
+    await newEndpoint(acme, { url: unconcerned.url('/succeeded'), events: ['task.succeeded'] });
 
     // two tasks: the endpoint is one target across both of its rows
     for (const sid of ['BT|ep-down-1', 'BT|ep-down-2']) {
-      expect((await api(acme, 'POST', '/v1/tasks', { sid })).status).toBe(201);
+      expect((await call(acme, 'POST', '/v1/tasks', { sid })).status).toBe(201);
       await appendTaskEvent(relay, acme.tenant, sid, { type: 'task.queued', state: 'queued' });
       await appendTaskEvent(relay, acme.tenant, sid, { type: 'task.running', state: 'running' });
     }
@@ -126,7 +101,7 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     expect(WebhookReceiver.verifies(toAll, all.secret)).toBe(true);
     expect(bodyOf(toAll)).toEqual(verified);
 
-    const shown = await api(acme, 'GET', `/v1/endpoints/${failing.id}`);
+    const shown = await call(acme, 'GET', `/v1/endpoints/${failing.id}`);
     expect(shown.json.state).toBe('disabled');
     const held = await deliveriesOf(failing.id);
     expect(held.map((d) => d.state)).toEqual(['held', 'held', 'held', 'held']);
@@ -145,7 +120,7 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     // fixed: re-enabling sends what was held, each task's in order, with the same ids
     down.setAnswer({ status: 200 });
     const sentBefore = down.requests.length;
-    const enabled = await api(acme, 'PATCH', `/v1/endpoints/${failing.id}`, { state: 'active' });
+    const enabled = await call(acme, 'PATCH', `/v1/endpoints/${failing.id}`, { state: 'active' });
     expect(enabled.json.state).toBe('active');
     await down.waitFor((r) => r.slice(sentBefore).length >= 4, 15_000);
     const after = down.requests.slice(sentBefore);
@@ -167,13 +142,13 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
 
   it('disables an endpoint by hand: later events are held, not sent, and go out in order on re-enable', async () => {
     const hook = await receiver();
-    const endpoint = await createEndpoint(other, { url: hook.url('/manual') });
+    const endpoint = await newEndpoint(other, { url: hook.url('/manual') });
     const sid = 'BT|ep-manual';
-    await api(other, 'POST', '/v1/tasks', { sid });
+    await call(other, 'POST', '/v1/tasks', { sid });
     await appendTaskEvent(relay, other.tenant, sid, { type: 'task.queued', state: 'queued' });
     await hook.waitForCount(1);
 
-    const disabled = await api(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, {
+    const disabled = await call(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, {
       state: 'disabled',
     });
     expect(disabled.status).toBe(200);
@@ -194,13 +169,13 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
 
     // a foreign id is unknown; a state that is neither is refused, naming the field
     expect(
-      (await api(acme, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'disabled' })).status,
+      (await call(acme, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'disabled' })).status,
     ).toBe(404);
-    const bad = await api(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'paused' });
+    const bad = await call(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'paused' });
     expect(bad.status).toBe(400);
     expect(String(bad.json.message)).toContain('state must be "active" or "disabled"');
 
-    const enabled = await api(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'active' });
+    const enabled = await call(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'active' });
     expect(enabled.json.state).toBe('active');
     const got = await hook.waitForCount(3);
     expect(got.slice(1).map((r) => bodyOf(r).type)).toEqual(['task.running', 'task.succeeded']);
@@ -208,10 +183,35 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     expect(got.every((r) => WebhookReceiver.verifies(r, endpoint.secret))).toBe(true);
   });
 
+  it('re-enables an endpoint that the disable sweep disabled while the PATCH was on its way', async () => {
+    const target = await receiver();
+    const endpoint = await newEndpoint(acme, { url: target.url('/raced') });
+    let patched: Promise<{ status: number; json: Json }> | undefined;
+    // a sweep's transaction, caught between its disable and its commit
+    await relay.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`UPDATE endpoints SET state = 'disabled' WHERE id = ${endpoint.id}`;
+        patched = call(acme, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'active' });
+        await waitFor('the PATCH waiting for the endpoint row', async () => {
+          const [row] = await relay.prisma.$queryRaw<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE '%FROM endpoints WHERE id%FOR UPDATE%'`;
+          return row.n > 0;
+        });
+      },
+      { timeout: 20_000 },
+    );
+    const answer = await patched!;
+    expect(answer.status).toBe(200);
+    expect(answer.json.state).toBe('active');
+    const row = await relay.prisma.endpoint.findUniqueOrThrow({ where: { id: endpoint.id } });
+    expect(row.state).toBe('active');
+  });
+
   it('disables a subscription by hand: what it had to send is held and goes out first on re-enable; a canceled one answers 409', async () => {
     const hook = await receiver({ answer: { status: 503 } });
     const sid = 'BT|sub-manual';
-    const created = await api(other, 'POST', '/v1/subscriptions', {
+    const created = await call(other, 'POST', '/v1/subscriptions', {
       sid,
       callbackUrl: hook.url('/sub'),
     });
@@ -220,7 +220,7 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     await appendTaskEvent(relay, other.tenant, sid, { type: 'task.queued', state: 'queued' });
     await hook.waitForCount(1);
 
-    const disabled = await api(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'disabled' });
+    const disabled = await call(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'disabled' });
     expect(disabled.status).toBe(200);
     expect(disabled.json.state).toBe('disabled');
     const held = await relay.prisma.delivery.findMany({ where: { subscriptionId: id } });
@@ -229,7 +229,7 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
 
     // as after a 410: the held delivery first, then the task's current state
     hook.setAnswer({ status: 200 });
-    const enabled = await api(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'active' });
+    const enabled = await call(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'active' });
     expect(enabled.json.state).toBe('active');
     await hook.waitFor((r) => r.filter((x) => x.status === 200).length >= 2, 10_000);
     const sent = hook.requests.filter((x) => x.status === 200);
@@ -239,8 +239,8 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     ]);
     expect(sent.every((r) => WebhookReceiver.verifies(r, other.webhookSecret))).toBe(true);
 
-    expect((await api(other, 'DELETE', `/v1/subscriptions/${id}`)).status).toBeLessThan(300);
-    const refused = await api(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'disabled' });
+    expect((await call(other, 'DELETE', `/v1/subscriptions/${id}`)).status).toBeLessThan(300);
+    const refused = await call(other, 'PATCH', `/v1/subscriptions/${id}`, { state: 'disabled' });
     expect(refused.status).toBe(409);
   });
 });

@@ -2,7 +2,6 @@ import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import {
   appendTaskEvent,
-  bearer,
   createTenant,
   createTwoTenantRelay,
   TenantFixture,
@@ -14,6 +13,7 @@ import {
   startPollerWorld,
   waitForEvents,
 } from './support/poller-harness';
+import { api, createEndpoint } from './support/endpoints';
 import { ReceivedRequest, WebhookReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
@@ -28,42 +28,7 @@ interface Body {
   };
 }
 
-// an API answer walked by field: any is what it is
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
 const bodyOf = (request: ReceivedRequest): Body => request.json as Body;
-
-async function api(
-  relay: TestApp,
-  fixture: TenantFixture,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: Json }> {
-  const answer = await fetch(`${relay.url}${path}`, {
-    method,
-    headers: {
-      ...bearer(fixture),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await answer.text();
-  return { status: answer.status, json: text ? JSON.parse(text) : null };
-}
-
-async function createEndpoint(
-  relay: TestApp,
-  fixture: TenantFixture,
-  input: { url: string; events?: string[]; description?: string },
-): Promise<{ id: string; secret: string }> {
-  const created = await api(relay, fixture, 'POST', '/v1/endpoints', input);
-  expect(created.status).toBe(201);
-  const secret = await api(relay, fixture, 'GET', `/v1/endpoints/${created.json.id}/secret`);
-  expect(secret.json.secret).toMatch(/^whsec_/);
-  return { id: created.json.id, secret: secret.json.secret };
-}
 
 describe('endpoints and tracked tasks', () => {
   const cleanups: (() => Promise<void>)[] = [];

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import request from 'supertest';
 import { startSimulatorServer, SimulatorServer } from '../src/simulator/simulator-server';
 import { TaskEventFeed } from '../src/streams/task-event-feed';
@@ -190,6 +191,26 @@ describe('live status: streams and long polls', () => {
     expect(feed.subscriberCount).toBe(before + 1);
     client.close();
     await waitFor('the listener released', () => feed.subscriberCount === before, 5_000);
+  });
+
+  it('keeps nothing open for a client that left before its stream opened', async () => {
+    const sid = 'BT|stream-left-early';
+    await track(sid);
+    await waitForEvents(poller, acme.tenant.id, sid, 1);
+    const feed = api.app.get(TaskEventFeed);
+    const before = feed.subscriberCount;
+    const { port } = new URL(api.url);
+    // the request and the hang-up reach the relay together: the socket is gone
+    // while the relay still checks the key and looks the task up
+    const path = `/v1/tasks/${encodeURIComponent(sid)}/stream`;
+    await Promise.all(
+      Array.from({ length: 5 }, () => hangUpAfterRequest(Number(port), path, acme.apiKey)),
+    );
+    // a stream opened and closed after them: once it is released, so must they be
+    const client = await SseClient.open(streamUrl(sid), bearer(acme));
+    await client.waitForEvents(1);
+    client.close();
+    await waitFor('every listener released', () => feed.subscriberCount === before, 5_000);
   });
 
   it('answers 404 for a sid that is not tracked, or is another tenant’s', async () => {
@@ -393,3 +414,17 @@ describe('live status: streams and long polls', () => {
     expect(await held).toBe(200);
   });
 });
+
+/** Sends a GET and closes the socket at once, without reading the answer. */
+function hangUpAfterRequest(port: number, path: string, apiKey: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n\r\n`,
+      );
+      socket.destroy();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}

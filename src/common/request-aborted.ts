@@ -9,6 +9,8 @@ export const RequestAborted = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AbortSignal => {
     const res = context.switchToHttp().getResponse<Response>();
     const controller = new AbortController();
+    // gone while the guards ran: its 'close' fired already and never comes again
+    if (res.destroyed && !res.writableFinished) controller.abort();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });

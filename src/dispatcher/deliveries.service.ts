@@ -51,15 +51,20 @@ export class DeliveriesService {
     return this.page({ subscription: { endpointId } }, query);
   }
 
+  /**
+   * One page of deliveries by id: oldest first (a subscription's or an
+   * endpoint's), or newest first (the tenant's, for an operator's scan).
+   */
   private async page(
     where: Prisma.DeliveryWhereInput,
     query: PageQueryDto,
+    order: 'asc' | 'desc' = 'asc',
   ): Promise<Page<DeliveryResponseDto>> {
     const limit = pageLimit(query);
-    const after = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
+    const from = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
     const rows = await this.prisma.delivery.findMany({
-      where: { ...where, ...(after ? { id: { gt: after } } : {}) },
-      orderBy: { id: 'asc' },
+      where: { ...where, ...(from ? { id: order === 'asc' ? { gt: from } : { lt: from } } : {}) },
+      orderBy: { id: order },
       take: limit + 1,
       include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
     });
@@ -79,24 +84,14 @@ export class DeliveriesService {
     tenantId: string,
     query: DeliveryListQueryDto,
   ): Promise<Page<DeliveryResponseDto>> {
-    const limit = pageLimit(query);
-    const before = query.cursor ? decodeCursor(query.cursor, { idPrefix: 'msg' }) : undefined;
-    const rows = await this.prisma.delivery.findMany({
-      where: {
+    return this.page(
+      {
         subscription: { tenantId },
         ...(query.state ? { state: query.state } : {}),
         ...(query.eventType ? { eventType: query.eventType } : {}),
-        ...(before ? { id: { lt: before } } : {}),
       },
-      orderBy: { id: 'desc' },
-      take: limit + 1,
-      include: { attemptLog: { orderBy: { at: 'desc' }, take: 1 } },
-    });
-    return toPage(
-      rows,
-      limit,
-      (row) => row.id,
-      (row) => this.toResponse(row),
+      query,
+      'desc',
     );
   }
 

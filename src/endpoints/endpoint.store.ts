@@ -49,6 +49,9 @@ const ROTATE = `
   WHERE id = $1 AND webhook_secret_enc = $2
   RETURNING id`;
 
+// the row lock the disable sweep and a success's completion take on it
+const LOCK_ONE = `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id = $2 FOR UPDATE`;
+
 const LOCK_TENANT = `SELECT pg_advisory_xact_lock(hashtext('uxc-relay:endpoints:' || $1))::text AS locked`;
 
 /**
@@ -64,6 +67,16 @@ export class EndpointStore {
    */
   async lockTenant(sql: SqlRunner, tenantId: string): Promise<void> {
     await sql.rows({ name: 'endpoints.lock-tenant', text: LOCK_TENANT, values: [tenantId] });
+  }
+
+  /** The tenant's endpoint, locked until the transaction ends; undefined when there is none. */
+  async lockOne(sql: SqlRunner, tenantId: string, id: string): Promise<Endpoint | undefined> {
+    const [row] = await sql.rows<Endpoint>({
+      name: 'endpoints.lock-one',
+      text: LOCK_ONE,
+      values: [id, tenantId],
+    });
+    return row;
   }
 
   async insert(sql: SqlRunner, endpoint: NewEndpoint): Promise<Endpoint> {

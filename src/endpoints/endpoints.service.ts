@@ -93,20 +93,25 @@ export class EndpointsService {
    * `state: "disabled"` disables it by hand, holding what it had still to send.
    */
   async update(tenantId: string, id: string, dto: UpdateEndpointDto): Promise<EndpointResponseDto> {
-    const existing = await this.find(tenantId, id);
+    await this.find(tenantId, id);
     if (dto.url !== undefined) await this.allowedUrl(dto.url);
-    const reenable = dto.state === 'active' && existing.state === 'disabled';
-    const disable = dto.state === 'disabled' && existing.state === 'active';
-    const patch: EndpointPatch = {
-      ...(dto.url !== undefined ? { url: dto.url } : {}),
-      ...(dto.events !== undefined ? { events: dto.events ?? [] } : {}),
-      ...(dto.description !== undefined ? { description: dto.description } : {}),
-      ...(reenable ? { state: 'active' as const } : {}),
-      ...(disable ? { state: 'disabled' as const } : {}),
-    };
-    if (Object.keys(patch).length === 0) return toResponse(existing);
     const row = await this.prisma.$transaction(async (tx) => {
       const sql = txRunner(tx);
+      // the state is read under the row lock the disable sweep takes: a sweep
+      // that disables it meanwhile is seen (and undone by state: "active"),
+      // never answered as active while it stays disabled
+      const existing = await this.store.lockOne(sql, tenantId, id);
+      if (!existing) throw new NotFoundException(`endpoint ${id} not found`);
+      const reenable = dto.state === 'active' && existing.state === 'disabled';
+      const disable = dto.state === 'disabled' && existing.state === 'active';
+      const patch: EndpointPatch = {
+        ...(dto.url !== undefined ? { url: dto.url } : {}),
+        ...(dto.events !== undefined ? { events: dto.events ?? [] } : {}),
+        ...(dto.description !== undefined ? { description: dto.description } : {}),
+        ...(reenable ? { state: 'active' as const } : {}),
+        ...(disable ? { state: 'disabled' as const } : {}),
+      };
+      if (Object.keys(patch).length === 0) return existing;
       const updated = await this.store.patch(sql, id, patch);
       await this.subscriptions.patchEndpointRows(sql, id, { url: patch.url, events: patch.events });
       if (reenable) {

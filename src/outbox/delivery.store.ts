@@ -731,6 +731,19 @@ export class DeliveryStore {
     });
   }
 
+  /** Wakes the lanes of the subscriptions that have a delivery among `moved` (pending again). */
+  private async wakeWhereMoved(
+    sql: SqlRunner,
+    lanes: { subscriptionId: string; host: string }[],
+    moved: { subscription_id: string }[],
+  ): Promise<void> {
+    const woken = new Set(moved.map((row) => row.subscription_id));
+    await this.wake(
+      sql,
+      lanes.filter((lane) => woken.has(lane.subscriptionId)),
+    );
+  }
+
   /**
    * One more attempt of a delivery, whatever state it ended in, and soon: it
    * is pending again in its subscription's lane; a finished subscription is
@@ -789,11 +802,7 @@ export class DeliveryStore {
       text: RELEASE_HELD,
       values: [lanes.map((lane) => lane.subscriptionId)],
     });
-    const woken = new Set(rows.map((row) => row.subscription_id));
-    await this.wake(
-      sql,
-      lanes.filter((lane) => woken.has(lane.subscriptionId)),
-    );
+    await this.wakeWhereMoved(sql, lanes, rows);
     return rows.length;
   }
 
@@ -832,11 +841,7 @@ export class DeliveryStore {
         limit,
       ],
     });
-    const woken = new Set(rows.map((row) => row.subscription_id));
-    await this.wake(
-      sql,
-      lanes.filter((lane) => woken.has(lane.subscriptionId)),
-    );
+    await this.wakeWhereMoved(sql, lanes, rows);
     return rows.length;
   }
 

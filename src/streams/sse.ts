@@ -1,3 +1,4 @@
+import type { Logger } from '@nestjs/common';
 import type { Response } from 'express';
 
 /** One server-sent event: `data` is JSON on a single line, so no field ever spans lines. */
@@ -55,5 +56,29 @@ export class SseConnection {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.onClose();
+  }
+}
+
+/**
+ * The work of one stream, one step at a time and in order, while it is open.
+ * A failed step (a read of history) ends the stream: the client resumes from
+ * its last event id, which costs less than guessing what was sent.
+ */
+export class StreamSteps {
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly sse: SseConnection,
+    private readonly logger: Logger,
+    private readonly what: string,
+  ) {}
+
+  run(step: () => Promise<void>): void {
+    this.work = this.work
+      .then(() => (this.sse.open ? step() : undefined))
+      .catch((error: unknown) => {
+        this.logger.warn(`${this.what} ended on an error: ${(error as Error).message}`);
+        this.sse.end();
+      });
   }
 }

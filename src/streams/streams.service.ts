@@ -74,6 +74,7 @@ export class StreamsService implements OnModuleDestroy {
       );
     // subscribed before the history is read: what is committed meanwhile is held, not missed
     const sse = this.connect(res, () => unsubscribe());
+    if (!sse) return;
     const stream = new TaskStream(this.database, task.id, sse, this.eventData);
     const unsubscribe = this.feed.subscribeTask(task.id, stream);
     stream.start(
@@ -93,6 +94,7 @@ export class StreamsService implements OnModuleDestroy {
     const lastEventId = this.lastEventId(resume);
     const tenantId = tenantOf(req).id;
     const sse = this.connect(res, () => unsubscribe());
+    if (!sse) return;
     const stream = new TenantStream(this.database, tenantId, sse, this.eventData);
     const unsubscribe = this.feed.subscribeTenant(tenantId, stream);
     stream.start(lastEventId === undefined ? undefined : BigInt(lastEventId));
@@ -103,7 +105,13 @@ export class StreamsService implements OnModuleDestroy {
     for (const sse of [...this.open]) sse.end();
   }
 
-  private connect(res: Response, release: () => void): SseConnection {
+  /**
+   * The open stream; undefined when the client left while it was being opened
+   * (its key checked, its task looked up): that 'close' has fired already and
+   * never comes again, so nothing may be subscribed or timed for it.
+   */
+  private connect(res: Response, release: () => void): SseConnection | undefined {
+    if (res.destroyed) return undefined;
     const sse: SseConnection = new SseConnection(res, this.config.env.streamHeartbeatMs, () => {
       this.open.delete(sse);
       release();

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
 import { NOTIFIED_EVENT_TYPES } from '../tasks/task-outbox';
-import { SseConnection } from './sse';
+import { SseConnection, StreamSteps } from './sse';
 import { FINAL_EVENT_TYPES, isStreamed, StreamEventData } from './stream-events';
 import { FEED_EVENT_COLUMNS, FeedEvent, FeedSubscriber } from './task-event-feed';
 
@@ -40,14 +40,16 @@ export class TaskStream implements FeedSubscriber {
   private position = 0;
   private started = false;
   private held: FeedEvent[] = [];
-  private work: Promise<void> = Promise.resolve();
+  private readonly steps: StreamSteps;
 
   constructor(
     private readonly database: DatabasePool,
     private readonly taskId: string,
     private readonly sse: SseConnection,
     private readonly eventData: StreamEventData,
-  ) {}
+  ) {
+    this.steps = new StreamSteps(sse, this.logger, 'task stream');
+  }
 
   /**
    * Sends the current state (the latest notified event), or every streamed
@@ -55,7 +57,7 @@ export class TaskStream implements FeedSubscriber {
    * at once when the task is finished and nothing is left to send.
    */
   start(lastEventId: number | undefined, finished: boolean): void {
-    this.run(async () => {
+    this.steps.run(async () => {
       if (lastEventId === undefined) await this.sendCurrentState();
       else {
         this.position = lastEventId;
@@ -71,21 +73,11 @@ export class TaskStream implements FeedSubscriber {
 
   onEvent(event: FeedEvent): void {
     if (!this.started) this.held.push(event);
-    else this.run(() => this.take([event]));
+    else this.steps.run(() => this.take([event]));
   }
 
   onGap(): void {
-    if (this.started) this.run(() => this.catchUp());
-  }
-
-  /** One step at a time, in order; a failed read ends the stream (the client resumes). */
-  private run(step: () => Promise<void>): void {
-    this.work = this.work
-      .then(() => (this.sse.open ? step() : undefined))
-      .catch((error: unknown) => {
-        this.logger.warn(`task stream ended on an error: ${(error as Error).message}`);
-        this.sse.end();
-      });
+    if (this.started) this.steps.run(() => this.catchUp());
   }
 
   private async take(events: FeedEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
 import { NOTIFIED_EVENT_TYPES } from '../tasks/task-outbox';
-import { SseConnection } from './sse';
+import { SseConnection, StreamSteps } from './sse';
 import { isStreamed, StreamEventData } from './stream-events';
 import { FEED_EVENT_COLUMNS, FeedEvent, FeedSubscriber } from './task-event-feed';
 
@@ -30,18 +30,20 @@ export class TenantStream implements FeedSubscriber {
   private readonly sent = new Map<string, number>();
   private started = false;
   private held: FeedEvent[] = [];
-  private work: Promise<void> = Promise.resolve();
+  private readonly steps: StreamSteps;
 
   constructor(
     private readonly database: DatabasePool,
     private readonly tenantId: string,
     private readonly sse: SseConnection,
     private readonly eventData: StreamEventData,
-  ) {}
+  ) {
+    this.steps = new StreamSteps(sse, this.logger, 'tenant stream');
+  }
 
   /** Live from now on; with `lastEventId`, every event after that row first. */
   start(lastEventId: bigint | undefined): void {
-    this.run(async () => {
+    this.steps.run(async () => {
       if (lastEventId === undefined) {
         const { rows } = await this.database.pool.query<{ id: string }>(LAST_EVENT_ID);
         this.cursor = BigInt(rows[0].id);
@@ -58,20 +60,11 @@ export class TenantStream implements FeedSubscriber {
 
   onEvent(event: FeedEvent): void {
     if (!this.started) this.held.push(event);
-    else this.run(async () => this.emit(event));
+    else this.steps.run(async () => this.emit(event));
   }
 
   onGap(): void {
-    if (this.started) this.run(() => this.catchUp());
-  }
-
-  private run(step: () => Promise<void>): void {
-    this.work = this.work
-      .then(() => (this.sse.open ? step() : undefined))
-      .catch((error: unknown) => {
-        this.logger.warn(`tenant stream ended on an error: ${(error as Error).message}`);
-        this.sse.end();
-      });
+    if (this.started) this.steps.run(() => this.catchUp());
   }
 
   private async catchUp(): Promise<void> {
