@@ -363,21 +363,31 @@ const COMPLETE = `
           AND o.id <> ALL (ARRAY(SELECT id FROM lanes)))
     RETURNING s.id, s.endpoint_id, s.id = ANY (ARRAY(SELECT id FROM succeeded)) AS succeeded
   ),
+  -- a target row that a PATCH or the disable sweep holds is skipped, not
+  -- waited for: they lock the target before its deliveries, this statement
+  -- the other way round, and waiting would deadlock; a success a second later
+  -- records it
   row_success AS (
     UPDATE subscriptions s SET last_success_at = now()
-    WHERE s.id = ANY (ARRAY(SELECT id FROM succeeded))
-      AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
-      AND s.id <> ALL (ARRAY(SELECT id FROM gone))
-      AND s.id <> ALL (ARRAY(SELECT id FROM finished))
+    WHERE s.id = ANY (ARRAY(
+        SELECT c.id FROM subscriptions c
+        WHERE c.id = ANY (ARRAY(SELECT id FROM succeeded))
+          AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
+          AND c.id <> ALL (ARRAY(SELECT id FROM gone))
+          AND c.id <> ALL (ARRAY(SELECT id FROM finished))
+        FOR UPDATE SKIP LOCKED))
     RETURNING s.endpoint_id
   ),
   endpoint_success AS (
     UPDATE endpoints e SET last_success_at = now()
     WHERE e.id = ANY (ARRAY(
-        SELECT endpoint_id FROM row_success WHERE endpoint_id IS NOT NULL
-        UNION SELECT endpoint_id FROM finished WHERE succeeded AND endpoint_id IS NOT NULL))
-      AND (e.last_success_at IS NULL OR e.last_success_at < now() - interval '1 second')
-      AND e.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
+        SELECT c.id FROM endpoints c
+        WHERE c.id = ANY (ARRAY(
+            SELECT endpoint_id FROM row_success WHERE endpoint_id IS NOT NULL
+            UNION SELECT endpoint_id FROM finished WHERE succeeded AND endpoint_id IS NOT NULL))
+          AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
+          AND c.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
+        FOR UPDATE SKIP LOCKED))
   ),
   swept AS (
     DELETE FROM delivery_lanes
