@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { TEST_ENCRYPTION_KEY } from './support/app';
@@ -16,7 +17,12 @@ declare const window: {
 declare const document: { documentElement: { scrollWidth: number; clientWidth: number } };
 declare const sessionStorage: Record<string, string>;
 
-const SCREENSHOTS = join(__dirname, 'console', 'screenshots');
+// the committed screenshots change only when asked (CONSOLE_SCREENSHOTS=update),
+// so a test run leaves the work tree as it found it
+const SCREENSHOTS =
+  process.env.CONSOLE_SCREENSHOTS === 'update'
+    ? join(__dirname, 'console', 'screenshots')
+    : join(tmpdir(), 'uxc-relay-console-screenshots');
 const API_KEY = 'uxr_console_e2e_tenant_key_0123456789';
 const ADMIN_TOKEN = 'console-e2e-admin-token-0123456789';
 const CREDENTIAL = { ak: 'console-ak', sk: 'console-sk' };
