@@ -118,6 +118,14 @@ export async function run(context: ChaosContext): Promise<ChaosResult> {
         refused > 0 && retried === refused && offSchedule.length === 0,
         `${refused} task.queued deliveries refused (${JSON.stringify(states)}), ${retried} retried at least twice; ${gaps} retry gaps, ${offSchedule.length} off the schedule ${offSchedule.slice(0, 3).join('; ')}`,
       );
+      // how long the receiver took to answer, as the relay timed it: a slow
+      // receiver (e.g. a busy event loop in this process) delays everything
+      const [answer] = await stage.database.query<{ median: number; p99: number; max: number }>(
+        `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::int AS median,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms)::int AS p99,
+                max(duration_ms)::int AS max
+           FROM delivery_attempts`,
+      );
       return {
         figures: {
           tasks: taskCount,
@@ -130,6 +138,7 @@ export async function run(context: ChaosContext): Promise<ChaosResult> {
           refusedStates: states,
           retryGaps: gaps,
           retryGapsOffSchedule: offSchedule.length,
+          receiverAnswerMs: answer,
         },
         checks: verdict.checks,
       };
