@@ -29,7 +29,20 @@ describe('a database restart under load', () => {
     await stage.subscribe(tasks, ['/restart']);
     await stage.receiver.waitForCount(taskCount, 30_000);
 
-    await stage.database.restart();
+    // readiness asks the database on every request: while the server is down it says so
+    const whileDown: number[] = [];
+    let restarting = true;
+    const sampling = (async () => {
+      while (restarting) {
+        whileDown.push(await stage.ready(relay));
+        await new Promise((done) => setTimeout(done, 100));
+      }
+    })();
+    await stage.database.restart(2000);
+    restarting = false;
+    await sampling;
+    expect(whileDown).toContain(503);
+
     let readyAgain = false;
     const deadline = Date.now() + 30_000;
     while (!readyAgain && Date.now() < deadline) {

@@ -24,8 +24,13 @@ export interface ChaosDatabase {
   query<T extends object>(sql: string, values?: unknown[]): Promise<T[]>;
   /** pg_terminate_backend on every connection to this database but our own; how many */
   terminateConnections(): Promise<number>;
-  /** stops the server and starts it again; resolves once it accepts connections */
-  restart(): Promise<void>;
+  /**
+   * Stops the server and starts it again; resolves once it accepts
+   * connections. An embedded server stays stopped for `downMs` in between:
+   * its own stop and start take about a second, the machine's service
+   * command several (and ignores `downMs`).
+   */
+  restart(downMs?: number): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -114,8 +119,9 @@ async function embeddedDatabase(): Promise<ChaosDatabase> {
     kind: 'embedded',
     url,
     ...operations(url),
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await server.stop();
+      if (downMs > 0) await new Promise((done) => setTimeout(done, downMs));
       // the same port and password: the relay's DATABASE_URL stays right
       server = await startEmbeddedPostgres({ dataDir, persistent: true, port });
       await untilAccepting(url, 60_000);
