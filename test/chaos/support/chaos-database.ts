@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../../../src/database/embedded-postgres';
 
@@ -72,21 +73,28 @@ function operations(url: string): Pick<ChaosDatabase, 'query' | 'terminateConnec
   };
 }
 
-/** `pg_ctlcluster <version> <name> restart` for the cluster on port 5432, else `service postgresql restart`. */
-function restartMachineServer(): void {
+/**
+ * `pg_ctlcluster <version> <name> restart` for the cluster on port 5432, else
+ * `service postgresql restart`. Not execFileSync: it blocked this process's
+ * event loop for the whole restart, so the scenario's readiness sampler,
+ * which runs here, could not look at the relay while the server was down.
+ */
+async function restartMachineServer(): Promise<void> {
+  const run = promisify(execFile);
   try {
-    const line = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' })
+    const { stdout } = await run('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
+    const line = stdout
       .split('\n')
       .map((row) => row.trim().split(/\s+/))
       .find((fields) => fields[2] === '5432');
     if (line) {
-      execFileSync('pg_ctlcluster', [line[0], line[1], 'restart'], { stdio: 'ignore' });
+      await run('pg_ctlcluster', [line[0], line[1], 'restart']);
       return;
     }
   } catch {
     // no Debian cluster tools: the distribution's service command below
   }
-  execFileSync('service', ['postgresql', 'restart'], { stdio: 'ignore' });
+  await run('service', ['postgresql', 'restart']);
 }
 
 async function machineDatabase(): Promise<ChaosDatabase> {
@@ -99,7 +107,7 @@ async function machineDatabase(): Promise<ChaosDatabase> {
     url: url.toString(),
     ...operations(url.toString()),
     restart: async () => {
-      restartMachineServer();
+      await restartMachineServer();
       await untilAccepting(url.toString(), 60_000);
     },
     drop: () =>
