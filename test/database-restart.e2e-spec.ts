@@ -1,3 +1,4 @@
+import { BENCH_API_KEY } from '../bench/support/relay';
 import { drained, reckon } from './chaos/support/ledger';
 import { Stage } from './chaos/support/stage';
 
@@ -29,12 +30,24 @@ describe('a database restart under load', () => {
     await stage.subscribe(tasks, ['/restart']);
     await stage.receiver.waitForCount(taskCount, 30_000);
 
-    // readiness asks the database on every request: while the server is down it says so
+    // readiness asks the database on every request: while the server is down it
+    // says so, and so does the API, which answers 503 with Retry-After, not 500
     const whileDown: number[] = [];
+    const apiWhileDown: { status: number; retryAfter: string | null }[] = [];
     let restarting = true;
     const sampling = (async () => {
       while (restarting) {
         whileDown.push(await stage.ready(relay));
+        const answer = await fetch(`${relay.url}/v1/tasks/${tasks[0].sid}`, {
+          headers: { authorization: `Bearer ${BENCH_API_KEY}` },
+          signal: AbortSignal.timeout(5000),
+        }).catch(() => null);
+        if (answer) {
+          apiWhileDown.push({
+            status: answer.status,
+            retryAfter: answer.headers.get('retry-after'),
+          });
+        }
         await new Promise((done) => setTimeout(done, 100));
       }
     })();
@@ -42,6 +55,10 @@ describe('a database restart under load', () => {
     restarting = false;
     await sampling;
     expect(whileDown).toContain(503);
+    expect(apiWhileDown.filter((answer) => answer.status >= 500 && answer.status !== 503)).toEqual(
+      [],
+    );
+    expect(apiWhileDown).toContainEqual({ status: 503, retryAfter: '5' });
 
     let readyAgain = false;
     const deadline = Date.now() + 30_000;

@@ -10,6 +10,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma } from '../generated/prisma/client';
 import { BROKEN_TEXT_REASON } from './broken-text';
@@ -42,6 +43,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
           errorBody(
             HttpStatus.METHOD_NOT_ALLOWED,
             `${request.method} is not allowed on this path; use ${allow.join(', ')}`,
+          ),
+        );
+      return;
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // the pool reconnects by itself: the same request works again shortly
+      this.logger.warn(
+        `${request.method} ${request.path} answered 503: the database is unreachable (${describeBriefly(exception)})`,
+      );
+      response
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+        .json(
+          errorBody(
+            HttpStatus.SERVICE_UNAVAILABLE,
+            'the database is unavailable for the moment; retry the request later',
           ),
         );
       return;
@@ -103,6 +120,16 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private plain(status: number, message: string): { status: number; body: ErrorBody } {
     return { status, body: errorBody(status, message) };
   }
+}
+
+/** Long enough for a restarted server to accept connections again. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+function describeBriefly(exception: unknown): string {
+  if (!(exception instanceof Error)) return String(exception);
+  const code = (exception as { code?: unknown }).code;
+  const first = exception.message.split('\n').find((line) => line.trim() !== '') ?? '';
+  return `${exception.name}${typeof code === 'string' ? ` ${code}` : ''}: ${first.slice(0, 200)}`;
 }
 
 /** PostgreSQL refusing a NUL byte or a broken escape in text or jsonb (22021, 22P05). */
