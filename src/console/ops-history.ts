@@ -45,6 +45,8 @@ export class OpsHistory<T extends { at: Date }> {
 
   /** The newest sample, if any, whatever its age. */
   latest(): T | undefined {
-    return this.size === 0 ? undefined : this.slots[(this.next - 1 + this.capacity) % this.capacity];
+    return this.size === 0
+      ? undefined
+      : this.slots[(this.next - 1 + this.capacity) % this.capacity];
   }
 }
