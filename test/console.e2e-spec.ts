@@ -374,7 +374,7 @@ describe('ops console', () => {
 
   it('shows health at a glance', async () => {
     await page.getByRole('link', { name: 'Health' }).click();
-    await page.getByText('Pending deliveries').waitFor();
+    await page.getByText('Pending deliveries', { exact: true }).waitFor();
     await seeText(page.locator('.tiles'), 'Held deliveries');
     // the relay has polled the simulator with the tenant's credential: its row names the ak
     const rates = page.getByRole('table', { name: 'UXC calls and errors per credential' });
