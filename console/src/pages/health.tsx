@@ -214,6 +214,9 @@ function Chart({
   const W = 300;
   const H = 80;
   const now = Date.now();
+  // a relay that started minutes ago has minutes of samples: they fill the width instead of its last sliver
+  const from = Math.max(now - HOUR_MS, Date.parse(samples[0].at));
+  const span = Math.max(1, now - from);
   const values = samples.map(value);
   const known = values.filter((v): v is number => v !== null);
   const max = fixedMax ?? Math.max(1, ...known);
@@ -224,12 +227,13 @@ function Chart({
       if (runs[runs.length - 1].length > 0) runs.push([]);
       return;
     }
-    const x = ((Date.parse(s.at) - (now - HOUR_MS)) / HOUR_MS) * W;
+    const x = ((Date.parse(s.at) - from) / span) * W;
     runs[runs.length - 1].push(`${x.toFixed(1)},${(H - (v / max) * H).toFixed(1)}`);
   });
   const latest = values[values.length - 1] ?? null;
   const peak = known.length > 0 ? Math.max(...known) : null;
-  const label = `${title} over the last hour: ${known.length === 0 ? 'no values' : `highest ${format(peak)}, now ${format(latest)}`}`;
+  const since = `since ${time(new Date(from)).slice(11)} UTC`;
+  const label = `${title} over the last hour (${since}): ${known.length === 0 ? 'no values' : `highest ${format(peak)}, now ${format(latest)}`}`;
   return (
     <figure class="chart">
       <svg viewBox={`-2 -2 ${W + 4} ${H + 4}`} role="img" aria-label={label}>
@@ -251,7 +255,7 @@ function Chart({
           )}
       </svg>
       <figcaption>
-        {title}: now {format(latest)} (scale up to {format(max)})
+        {title}: now {format(latest)} (scale up to {format(max)}, {since})
       </figcaption>
     </figure>
   );
