@@ -15,6 +15,18 @@ import {
   createTwoTenantRelay,
   TenantFixture,
 } from './support/factories';
+import { waitFor } from './support/wait';
+
+interface HistorySample {
+  at: string;
+  pendingDeliveries: number;
+  oldestPendingAgeSeconds: number | null;
+  heldDeliveries: number;
+  polls: number;
+  pollLagSeconds: number | null;
+  uxcErrorRate: number | null;
+  uxcCredentials: { credential: string; requests: number; errors: number; errorRate: number }[];
+}
 
 describe('the ops console routes', () => {
   let relay: TestApp;
@@ -22,7 +34,8 @@ describe('the ops console routes', () => {
   let other: TenantFixture;
 
   beforeAll(async () => {
-    ({ relay, acme, other } = await createTwoTenantRelay());
+    // a sample every 200 ms: the history test sees samples appear within its run
+    ({ relay, acme, other } = await createTwoTenantRelay({ OPS_SAMPLE_MS: '200' }));
   });
   afterAll(() => relay.close());
 
@@ -132,10 +145,105 @@ describe('the ops console routes', () => {
     );
   });
 
+  it('keeps the last hour of samples, a tenant its own deliveries and credential', async () => {
+    const admin = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    await request(relay.url).get('/v1/ops/history').expect(401);
+    await request(relay.url)
+      .get('/v1/ops/history')
+      .set({ Authorization: 'Bearer uxr_wrong' })
+      .expect(401);
+
+    const subscription = await createSubscription(relay, acme.tenant, {
+      sid: 'ops-history',
+      callbackUrl: 'http://127.0.0.1:9/hook',
+    });
+    await appendTaskEvent(relay, acme.tenant, 'ops-history', {
+      type: 'task.running',
+      state: 'running',
+      status: 200,
+    });
+    const [delivery] = await relay.prisma.delivery.findMany({
+      where: { subscriptionId: subscription.id },
+    });
+    await relay.prisma.delivery.update({
+      where: { id: delivery.id },
+      data: { state: 'held' },
+    });
+    const heldSince = new Date();
+
+    const simulator = (relay.app.get(UxcEndpoint) as InProcessSimulator).simulator;
+    simulator.addCredential({ ak: acme.uxcAk, sk: acme.uxcSk });
+    simulator.addCredential({ ak: other.uxcAk, sk: other.uxcSk });
+    simulator.addFault({ kind: 'errNo', errNo: 3103, count: 1, sid: 'ops-history-fault' });
+    const uxc = relay.app.get(UxcClient);
+    await uxc.getTask({ ak: acme.uxcAk, sk: acme.uxcSk }, 'ops-history-fault');
+    await uxc.getTask({ ak: other.uxcAk, sk: other.uxcSk }, 'ops-history-other');
+
+    const history = async (auth: Record<string, string>) =>
+      (await request(relay.url).get('/v1/ops/history').set(auth).expect(200)).body as {
+        scope: string;
+        sampleIntervalSeconds: number;
+        samples: HistorySample[];
+      };
+    const taken = (s: HistorySample) => Date.parse(s.at) >= heldSince.getTime();
+
+    // the intervals' calls add up to what the summary counts since the process started
+    const { body: summary } = await request(relay.url)
+      .get('/v1/ops/summary')
+      .set(bearer(acme))
+      .expect(200);
+    const total = summary.uxcCredentials[0] as { requests: number; errors: number };
+    expect(total.errors).toBeGreaterThanOrEqual(1);
+    const sum = (samples: HistorySample[], key: 'requests' | 'errors') =>
+      samples.flatMap((s) => s.uxcCredentials).reduce((n, c) => n + c[key], 0);
+    const mine = await waitFor(
+      'a sample of acme with its held delivery and every UXC call',
+      async () => {
+        const body = await history(bearer(acme));
+        return body.samples.some((s) => taken(s) && s.heldDeliveries === 1) &&
+          sum(body.samples, 'requests') === total.requests
+          ? body
+          : undefined;
+      },
+    );
+    expect(sum(mine.samples, 'errors')).toBe(total.errors);
+    expect(mine.scope).toBe('tenant');
+    expect(mine.sampleIntervalSeconds).toBe(0.2);
+    for (const s of mine.samples) {
+      expect(s.uxcCredentials.every((c) => c.credential === acme.uxcAk)).toBe(true);
+      expect(typeof s.polls).toBe('number');
+      for (const c of s.uxcCredentials) expect(c.errorRate).toBe(c.errors / c.requests);
+      if (s.uxcCredentials.length === 0) expect(s.uxcErrorRate).toBeNull();
+      else expect(s.uxcErrorRate).toBe(s.uxcCredentials[0].errorRate);
+    }
+    // samples come oldest first
+    const times = mine.samples.map((s) => Date.parse(s.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    const theirs = await history(bearer(other));
+    expect(theirs.scope).toBe('tenant');
+    expect(theirs.samples.length).toBeGreaterThan(0);
+    for (const s of theirs.samples) {
+      expect(s.heldDeliveries).toBe(0);
+      expect(s.uxcCredentials.every((c) => c.credential === other.uxcAk)).toBe(true);
+    }
+    expect(JSON.stringify(theirs)).not.toContain(acme.uxcAk);
+    expect(theirs.samples.some((s) => s.uxcCredentials.length === 1)).toBe(true);
+
+    const relayWide = await history(admin);
+    expect(relayWide.scope).toBe('relay');
+    expect(relayWide.samples.some((s) => taken(s) && s.heldDeliveries >= 1)).toBe(true);
+    const credentials = new Set(
+      relayWide.samples.flatMap((s) => s.uxcCredentials.map((c) => c.credential)),
+    );
+    expect(credentials).toEqual(new Set([acme.uxcAk, other.uxcAk]));
+  });
+
   it('keeps the API 404 and 405 answers beside the console', async () => {
     const missing = await request(relay.url).get('/v1/no-such-route').expect(404);
     expect(missing.body.message).toContain('Cannot GET /v1/no-such-route');
     await request(relay.url).put('/v1/ops/summary').expect(405);
+    await request(relay.url).post('/v1/ops/history').expect(405);
     await request(relay.url).post('/console').expect(404);
   });
 

@@ -97,6 +97,8 @@ describe('ops console', () => {
       POLL_MAX_INTERVAL_MS: '1000',
       WEBHOOK_RETRY_SCHEDULE: '300ms',
       WEBHOOK_ORDER_HOLD: '0',
+      // the health page's chart has samples by the time the test opens it
+      OPS_SAMPLE_MS: '500',
       LOG_LEVEL: 'warn',
     });
     await waitForOk(`${relay.url}/health/ready`, 90_000, relay);
@@ -372,11 +374,22 @@ describe('ops console', () => {
 
   it('shows health at a glance', async () => {
     await page.getByRole('link', { name: 'Health' }).click();
-    await page.getByText('Pending deliveries').waitFor();
+    await page.getByText('Pending deliveries', { exact: true }).waitFor();
     await seeText(page.locator('.tiles'), 'Held deliveries');
     // the relay has polled the simulator with the tenant's credential: its row names the ak
     const rates = page.getByRole('table', { name: 'UXC calls and errors per credential' });
     await seeText(rates, CREDENTIAL.ak);
+    // the last hour comes from the relay's own samples, with a text alternative beside it
+    await page.getByRole('img', { name: /^Pending deliveries over the last hour/ }).waitFor();
+    await page.getByRole('img', { name: /^UXC error rate over the last hour/ }).waitFor();
+    await page.getByText(/^Sampled every 0\.5 s/).waitFor();
+    const asTable = page.getByText(/^The last hour as a table \(\d+ samples\)/);
+    await asTable.click();
+    await page
+      .getByRole('table', { name: 'Health samples of the last hour, newest first' })
+      .waitFor();
+    // closed again: a sample every 0.5 s would make the screenshot a long table
+    await asTable.click();
     await checkPage('health');
   });
 

@@ -44,6 +44,8 @@ export interface Env {
   apiRateLimitPerMinute: number;
   /** the comment line a stream sends when it has had nothing to say for this long */
   streamHeartbeatMs: number;
+  /** how often a process samples the health numbers it keeps an hour of for the console's chart */
+  opsSampleMs: number;
   /** when set, `/metrics` wants `Authorization: Bearer <METRICS_TOKEN>` */
   metricsToken: string | undefined;
   logLevel: LogLevel;
@@ -205,6 +207,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     estimateRefreshMs: r.durationMs('ESTIMATE_REFRESH_MS', 5000, 10, 3_600_000),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
+    opsSampleMs: r.durationMs('OPS_SAMPLE_MS', 30_000, 10, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
     logFormat: 'auto',

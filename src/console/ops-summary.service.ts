@@ -1,88 +1,47 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '../generated/prisma/client';
-import { PrismaService } from '../database/prisma.service';
-import { MetricsService } from '../metrics/metrics.service';
+import { credentialRates, OpsReadings, outcomeCounts } from './ops-readings';
+import { OpsSamplerService } from './ops-sampler.service';
 import { OpsSummaryDto } from './ops-summary.dto';
-
-interface MetricValue {
-  value: number;
-  labels: Record<string, string | number>;
-  metricName?: string;
-}
 
 /**
  * The numbers of the console's health page: the delivery queue counted in
- * the database (so a tenant sees only its own, and every replica answers the
- * same), the poll lag and UXC outcomes from this process's Prometheus registry.
+ * the database, the poll lag and UXC outcomes from this process's Prometheus
+ * registry (see OpsReadings).
  */
 @Injectable()
 export class OpsSummaryService {
   constructor(
-    private readonly prisma: PrismaService,
-    private readonly metrics: MetricsService,
+    private readonly readings: OpsReadings,
+    private readonly sampler: OpsSamplerService,
   ) {}
 
   async summary(tenantId: string | undefined): Promise<OpsSummaryDto> {
-    const tenantFilter = tenantId ? Prisma.sql`AND s.tenant_id = ${tenantId}` : Prisma.empty;
-    const [row] = await this.prisma.$queryRaw<
-      { pending: bigint; held: bigint; failed: bigint; oldest: Date | null }[]
-    >`
-      SELECT count(*) FILTER (WHERE d.state = 'pending') AS pending,
-             count(*) FILTER (WHERE d.state = 'held') AS held,
-             count(*) FILTER (WHERE d.state = 'failed') AS failed,
-             min(d.created_at) FILTER (WHERE d.state = 'pending') AS oldest
-        FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
-       WHERE d.state IN ('pending', 'held', 'failed') ${tenantFilter}`;
-    const at = new Date();
-    const lag = await this.values('uxc_relay_poller_poll_lag_seconds');
-    const lagSum = lag.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
-    const lagCount = lag.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    const queues = await this.readings.queues(tenantId);
+    const reading = await this.readings.metricReading();
+    const at = reading.at;
+    const oldest = queues
+      .map((q) => q.oldestPendingAt)
+      .filter((d): d is Date => d !== null)
+      .reduce<Date | null>((a, b) => (a === null || b < a ? b : a), null);
     // a tenant sees the UXC calls of its own credential only: another tenant's ak and error rate are not its business
-    const credential = tenantId
-      ? (await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { uxcAk: true } }))
-          ?.uxcAk
-      : undefined;
-    const byOutcome = new Map<string, number>();
-    const byCredential = new Map<string, { requests: number; errors: number }>();
-    for (const v of await this.values('uxc_relay_uxc_requests_total')) {
-      const ak = String(v.labels.credential ?? '');
-      if (tenantId && ak !== credential) continue;
-      const outcome = String(v.labels.outcome);
-      byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + v.value);
-      const counts = byCredential.get(ak) ?? { requests: 0, errors: 0 };
-      counts.requests += v.value;
-      if (outcome !== 'ok') counts.errors += v.value;
-      byCredential.set(ak, counts);
-    }
-    const calls = [...byOutcome.values()].reduce((a, b) => a + b, 0);
-    const errors = calls - (byOutcome.get('ok') ?? 0);
+    const credential = tenantId ? await this.readings.credentialOf(tenantId) : undefined;
+    const rates = credentialRates(reading.uxcByCredential, credential);
+    const byOutcome = outcomeCounts(reading, credential);
+    const calls = rates.reduce((total, c) => total + c.requests, 0);
+    const errors = rates.reduce((total, c) => total + c.errors, 0);
     return {
       at,
       scope: tenantId ? 'tenant' : 'relay',
-      pendingDeliveries: Number(row.pending),
-      oldestPendingAgeSeconds: row.oldest
-        ? Math.max(0, (at.getTime() - row.oldest.getTime()) / 1000)
+      pendingDeliveries: queues.reduce((total, q) => total + q.pending, 0),
+      oldestPendingAgeSeconds: oldest
+        ? Math.max(0, (at.getTime() - oldest.getTime()) / 1000)
         : null,
-      heldDeliveries: Number(row.held),
-      failedDeliveries: Number(row.failed),
-      pollLagSeconds: lagCount > 0 ? lagSum / lagCount : null,
+      heldDeliveries: queues.reduce((total, q) => total + q.held, 0),
+      failedDeliveries: queues.reduce((total, q) => total + q.failed, 0),
+      pollLagSeconds: this.sampler.recentPollLag(reading),
       uxcRequests: [...byOutcome].map(([outcome, count]) => ({ outcome, count })),
       uxcErrorRate: calls > 0 ? errors / calls : null,
-      uxcCredentials: [...byCredential]
-        .filter(([, c]) => c.requests > 0)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([ak, c]) => ({
-          credential: ak,
-          requests: c.requests,
-          errors: c.errors,
-          errorRate: c.errors / c.requests,
-        })),
+      uxcCredentials: rates,
     };
-  }
-
-  private async values(name: string): Promise<MetricValue[]> {
-    const metric = this.metrics.registry.getSingleMetric(name);
-    if (!metric) return [];
-    return (await metric.get()).values as MetricValue[];
   }
 }

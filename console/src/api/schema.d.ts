@@ -672,6 +672,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ops/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last hour of the health numbers
+         * @description A sample every `OPS_SAMPLE_MS` (30 s) of the numbers of `GET /v1/ops/summary`: pending and held deliveries, the age of the oldest pending one, and, over each interval, the polls, their mean lag and the UXC error rate per credential. Kept in the memory of the relay process that answers, so it starts empty when that process starts. A tenant key sees its own deliveries and credential; the ADMIN_TOKEN the whole relay. The ops console charts it.
+         */
+        get: operations["OpsSummaryController_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "task.queued": {
@@ -1752,7 +1772,7 @@ export interface components {
              */
             failedDeliveries: number;
             /**
-             * @description mean poll lag in seconds of this relay process since it started (`uxc_relay_poller_poll_lag_seconds`); null before the first poll
+             * @description mean poll lag in seconds of the polls this relay process claimed in the last one to two `OPS_SAMPLE_MS` (`uxc_relay_poller_poll_lag_seconds`, its sum and count since then); null when it claimed none
              * @example 0.12
              */
             pollLagSeconds: number | null;
@@ -1765,6 +1785,56 @@ export interface components {
             uxcErrorRate: number | null;
             /** @description UXC calls of this relay process since it started, per credential (the `credential` label of `uxc_relay_uxc_requests_total`): a tenant key sees its own credential's, the ADMIN_TOKEN every credential's */
             uxcCredentials: components["schemas"]["UxcCredentialRateDto"][];
+        };
+        OpsHistorySampleDto: {
+            /**
+             * Format: date-time
+             * @description when this sample was taken
+             */
+            at: string;
+            /**
+             * @description deliveries waiting to be sent or retried
+             * @example 12
+             */
+            pendingDeliveries: number;
+            /**
+             * @description age in seconds of the oldest pending delivery then; null when none was pending
+             * @example 42.5
+             */
+            oldestPendingAgeSeconds: number | null;
+            /**
+             * @description deliveries held because their endpoint or subscription is disabled
+             * @example 0
+             */
+            heldDeliveries: number;
+            /**
+             * @description polls this relay process made since the sample before (`uxc_relay_poller_polls_total`)
+             * @example 40
+             */
+            polls: number;
+            /**
+             * @description mean poll lag in seconds of the polls claimed since the sample before (the change of `uxc_relay_poller_poll_lag_seconds` sum over its count); null when none was claimed
+             * @example 0.12
+             */
+            pollLagSeconds: number | null;
+            /**
+             * @description share of the UXC calls since the sample before that ended in an error; null when there were none
+             * @example 0.01
+             */
+            uxcErrorRate: number | null;
+            /** @description UXC calls since the sample before, per credential that made any: a tenant key sees its own, the ADMIN_TOKEN every one */
+            uxcCredentials: components["schemas"]["UxcCredentialRateDto"][];
+        };
+        OpsHistoryDto: {
+            /** @description `tenant` (one tenant's deliveries) or `relay` (the admin: all) */
+            scope: string;
+            /**
+             * @description seconds between samples (`OPS_SAMPLE_MS`)
+             * @example 30
+             */
+            sampleIntervalSeconds: number;
+            /** @description the samples of the last hour, oldest first, kept in the memory of the relay process that answers (empty after it starts) */
+            samples: components["schemas"]["OpsHistorySampleDto"][];
         };
         TaskEventWebhookDataDto: {
             /**
@@ -4656,6 +4726,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpsSummaryDto"];
+                };
+            };
+            /** @description missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    OpsSummaryController_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpsHistoryDto"];
                 };
             };
             /** @description missing or wrong key */
