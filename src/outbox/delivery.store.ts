@@ -146,7 +146,7 @@ const ENQUEUE = `
   inserted AS (
     INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, state)
     SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload,
-           CASE WHEN held THEN 'held' ELSE 'pending' END
+           (CASE WHEN held THEN 'held' ELSE 'pending' END)::delivery_state
     FROM input
     ON CONFLICT (subscription_id, event_id, resend) DO NOTHING
     RETURNING subscription_id, state
@@ -276,7 +276,7 @@ const COMPLETE = `
     UPDATE deliveries d SET
       state = CASE i.outcome
         WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'held'
-        WHEN 'superseded' THEN 'superseded' ELSE 'pending' END,
+        WHEN 'superseded' THEN 'superseded' ELSE 'pending' END::delivery_state,
       attempts = d.attempts + CASE WHEN i.at IS NOT NULL AND i.outcome <> 'release' THEN 1 ELSE 0 END,
       next_attempt_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN i.next_attempt_at ELSE d.next_attempt_at END,
       first_failed_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN coalesce(d.first_failed_at, i.at) ELSE d.first_failed_at END,

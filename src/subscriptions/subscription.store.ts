@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Subscription } from '../generated/prisma/client';
 import type { SqlRunner } from '../outbox/sql';
-import { FINISHED_TRACKINGS } from '../tasks/task-tracking';
+import { FINISHED_TRACKINGS, REVIVABLE_STATES } from '../common/states';
 import { trackTasksSql } from '../tasks/task.store';
 
 /** One registration to write: a subscription wanted for `(tenant, sid, callbackUrl)`. */
@@ -34,9 +34,6 @@ export interface SubscriptionPatch {
   metadata?: Record<string, unknown>;
   state?: 'active' | 'disabled';
 }
-
-/** States a repeated registration brings back to life: the client clearly wants it again. */
-export const REVIVABLE_STATES = ['canceled', 'disabled'];
 
 const COLUMNS = (t: string): string => `
   ${t}.id, ${t}.tenant_id AS "tenantId", ${t}.task_id AS "taskId", ${t}.sid,
@@ -89,7 +86,7 @@ const REGISTER = `
        state, created_at, updated_at)
     SELECT w.sub_id, w.tenant_id, t.id, w.sid, w.callback_url,
            ARRAY(SELECT jsonb_array_elements_text(w.events::jsonb)), w.metadata::jsonb, w.photo,
-           'active', now(), now()
+           'active'::subscription_state, now(), now()
     FROM writing w JOIN tracked t ON t.tenant_id = w.tenant_id AND t.sid = w.sid
     WHERE w.existing_id IS NULL
     ON CONFLICT (tenant_id, sid, callback_url, endpoint_key) DO NOTHING
@@ -126,7 +123,7 @@ const PATCH = `
   UPDATE subscriptions SET
     events = coalesce($2::text[], events),
     metadata = coalesce($3::jsonb, metadata),
-    state = coalesce($4::text, state),
+    state = coalesce($4::subscription_state, state),
     updated_at = now()
   WHERE id = $1
   RETURNING ${COLUMNS('subscriptions')}`;
@@ -147,7 +144,7 @@ const ATTACH_ENDPOINTS = `
      endpoint_id, endpoint_key, created_at, updated_at)
   SELECT 'sub_' || replace(gen_random_uuid()::text, '-', ''), t.tenant_id, t.id, t.sid, e.url,
          e.events, coalesce(t.metadata, '{}'::jsonb),
-         CASE WHEN e.state = 'active' THEN 'active' ELSE 'disabled' END,
+         (CASE WHEN e.state = 'active' THEN 'active' ELSE 'disabled' END)::subscription_state,
          e.id, e.id, now(), now()
   FROM tasks t JOIN endpoints e ON e.tenant_id = t.tenant_id
   WHERE t.tenant_id = $1 AND t.tracked_at IS NOT NULL
@@ -232,7 +229,7 @@ export const subscriptionSql = {
     FROM tasks t
     WHERE s.id = ANY (ARRAY(${idleLanes}))
       AND s.state = 'active' AND t.id = s.task_id
-      AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::text[])
+      AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::task_tracking[])
       AND NOT EXISTS (
         SELECT 1 FROM delivery_lanes o
         WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { QueueObservationStore } from '../estimates/queue-observation.store';
 import { txRunner } from '../outbox/sql';
+import type { TaskState } from '../common/states';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
 import {
   APPLY_TASK_CHANGES,
@@ -23,9 +24,9 @@ export interface TaskLease {
 export interface NewTaskEvent {
   /** `task.*` (notified) or `uxc.error` (history only). */
   type: string;
-  state?: string | null;
+  state?: TaskState | null;
   status?: number | null;
-  previousState?: string | null;
+  previousState?: TaskState | null;
   previousStatus?: number | null;
   progress?: number | null;
   queueNum?: number | null;

@@ -1,5 +1,6 @@
 import { WorkLoop } from '../common/work-loop';
 import { PrismaService } from '../database/prisma.service';
+import type { TaskState } from '../common/states';
 import { Prisma, Task } from '../generated/prisma/client';
 
 /** A task as claimed for one poll: what the poll compares with, and whom to ask as. */
@@ -7,7 +8,7 @@ export interface ClaimedTask {
   id: string;
   tenantId: string;
   sid: string;
-  state: string | null;
+  state: TaskState | null;
   status: number | null;
   progress: number | null;
   queueNum: number | null;
@@ -188,7 +189,7 @@ export async function goIdleIfUnsubscribed(
 // expired or gave up on errors, is polled again at once; a completed task
 // stays completed.
 const WAKE_ON_TRACK = `
-      tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
+      tracking = (CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END)::task_tracking,
       tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
       error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
       consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
@@ -210,7 +211,7 @@ export function trackTasksSql(
     return `
     INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at,
                        updated_at, tracked_at, metadata)
-    SELECT id, tenant_id, sid, 'active', now(), now(), now(), now(), now(), metadata
+    SELECT id, tenant_id, sid, 'active'::task_tracking, now(), now(), now(), now(), now(), metadata
     FROM (${select}) AS track_input ORDER BY tenant_id, sid
     ON CONFLICT (tenant_id, sid) DO UPDATE SET${WAKE_ON_TRACK},
       tracked_at = coalesce(tasks.tracked_at, now()),
@@ -219,7 +220,7 @@ export function trackTasksSql(
   }
   return `
     INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at, updated_at)
-    SELECT id, tenant_id, sid, 'active', now(), now(), now(), now()
+    SELECT id, tenant_id, sid, 'active'::task_tracking, now(), now(), now(), now()
     FROM (${select}) AS track_input ORDER BY tenant_id, sid
     ON CONFLICT (tenant_id, sid) DO UPDATE SET${WAKE_ON_TRACK}
     RETURNING ${returning}`;
@@ -304,7 +305,7 @@ export type TaskChanges = Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lo
 
 /** Each field a poll writes, its column and the SQL type its JSON text is cast to. */
 const COLUMNS: Record<string, { column: string; type: string }> = {
-  state: { column: 'state', type: 'text' },
+  state: { column: 'state', type: 'task_state' },
   status: { column: 'status', type: 'int' },
   progress: { column: 'progress', type: 'float8' },
   queueNum: { column: 'queue_num', type: 'int' },
@@ -315,7 +316,7 @@ const COLUMNS: Record<string, { column: string; type: string }> = {
   photoParameters: { column: 'photo_parameters', type: 'jsonb' },
   podIp: { column: 'pod_ip', type: 'text' },
   podPort: { column: 'pod_port', type: 'text' },
-  tracking: { column: 'tracking', type: 'text' },
+  tracking: { column: 'tracking', type: 'task_tracking' },
   updatedAt: { column: 'updated_at', type: 'timestamptz' },
   lastPolledAt: { column: 'last_polled_at', type: 'timestamptz' },
   nextPollAt: { column: 'next_poll_at', type: 'timestamptz' },
