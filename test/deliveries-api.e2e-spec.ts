@@ -1,3 +1,4 @@
+import type { DeliveryState } from '../src/common/states';
 import request from 'supertest';
 import { TestApp } from './support/app';
 import {
@@ -30,7 +31,7 @@ describe('deliveries API', () => {
       error: string | null;
       responseBody?: string | null;
     },
-    state: string,
+    state: DeliveryState,
   ): Promise<void> {
     await relay.prisma.deliveryAttempt.create({ data: { deliveryId, ...attempt } });
     await relay.prisma.delivery.update({

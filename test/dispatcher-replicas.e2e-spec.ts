@@ -1,11 +1,16 @@
 import { createTestApp, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
-import { appendTaskEvent, createSubscription, createTenant } from './support/factories';
+import {
+  appendTaskEvent,
+  createSubscription,
+  createTenant,
+  ObservedChange,
+} from './support/factories';
 import { WebhookReceiver } from './support/receiver';
 import { waitFor } from './support/wait';
 
 const SUBSCRIPTIONS = 40;
-const STEPS = [
+const STEPS: ObservedChange[] = [
   { type: 'task.queued', state: 'queued' },
   { type: 'task.running', state: 'running' },
   { type: 'task.succeeded', state: 'succeeded', tracking: 'completed' },

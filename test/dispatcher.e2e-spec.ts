@@ -23,6 +23,7 @@ import {
   createSubscription,
   createSubscriptions,
   createTenant,
+  ObservedChange,
   TenantFixture,
 } from './support/factories';
 import { waitFor } from './support/wait';
@@ -98,7 +99,7 @@ describe('dispatcher', () => {
   it('sends every webhook of a full lifecycle, verifiable with standardwebhooks and svix, in order', async () => {
     const s = await setup();
     const sub = await subscribe(s, 'BT|life-1', '/life');
-    const steps = [
+    const steps: ObservedChange[] = [
       { type: 'task.queued', state: 'queued', queueNum: 3 },
       { type: 'task.progress', state: 'queued', queueNum: 1 },
       { type: 'task.running', state: 'running', progress: 0.2 },

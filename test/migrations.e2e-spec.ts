@@ -96,4 +96,30 @@ describe('migrations', () => {
 
     expect(await describeDatabase(fromMigrations)).toEqual(await describeDatabase(fromSchema));
   });
+
+  it('refuse a state that is none of the enum values, on every state column', async () => {
+    const url = await createEmptyDatabase();
+    await applyMigrations(url);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const [table, column, type] of [
+        ['tasks', 'state', 'task_state'],
+        ['tasks', 'tracking', 'task_tracking'],
+        ['task_events', 'state', 'task_state'],
+        ['task_events', 'previous_state', 'task_state'],
+        ['subscriptions', 'state', 'subscription_state'],
+        ['deliveries', 'state', 'delivery_state'],
+        ['endpoints', 'state', 'endpoint_state'],
+        ['recoveries', 'state', 'recovery_state'],
+        ['tenant_alerts', 'state', 'alert_state'],
+      ]) {
+        await expect(client.query(`UPDATE ${table} SET ${column} = 'bogus'`)).rejects.toThrow(
+          `invalid input value for enum ${type}: "bogus"`,
+        );
+      }
+    } finally {
+      await client.end();
+    }
+  });
 });

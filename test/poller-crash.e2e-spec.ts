@@ -4,7 +4,7 @@ import { createTestDatabase } from './support/database';
 import { TenantFixture, createSubscription, createTenant } from './support/factories';
 import { RelayProcess, spawnRelay, waitForOk } from './support/relay-process';
 import { eventsOf, queued, running, taskOf, waitForEvents } from './support/poller-harness';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
 /**
  * The built relay as a real process (`dist/src/main.js`, built by `npm test`'s
@@ -88,8 +88,12 @@ describe('a poller killed mid-poll', () => {
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     expect(await first.exited).toBe('SIGKILL');
-    // the answer arrived at nobody: nothing of it was recorded
-    await sleep(900);
+    // the answer went to nobody: the simulator saw the poll's connection end
+    // before it answered, and nothing of it was recorded
+    await waitFor(
+      'the simulator to see the slow poll abandoned',
+      () => sim.simulator.stats().abandoned >= 1,
+    );
     expect((await eventsOf(relay, held.id)).map((e) => e.sequence)).toEqual([1]);
     const leaseEnd = (await taskOf(relay, tenant.tenant.id, sid)).lockedUntil as Date;
     expect(leaseEnd.getTime()).toBeGreaterThan(Date.now());

@@ -60,9 +60,9 @@ const LEASE = `
 
 const COMPLETE = `
   UPDATE tenant_alerts SET
-    state = $3, attempts = attempts + 1,
+    state = $3::alert_state, attempts = attempts + 1,
     next_attempt_at = coalesce($4, next_attempt_at),
-    completed_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END,
+    completed_at = CASE WHEN $3::alert_state = 'pending' THEN NULL ELSE now() END,
     last_status_code = $5, last_error = $6, locked_by = NULL, locked_until = NULL
   WHERE id = $1 AND locked_by = $2 AND state = 'pending'`;
 

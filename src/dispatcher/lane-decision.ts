@@ -9,6 +9,16 @@ import type {
 import type { AttemptDecision } from './retry-policy';
 
 /**
+ * "Supersede stale progress", written once: a progress head with a newer
+ * delivery of its subscription queued behind it says nothing the newer one
+ * will not, so it is not sent (or, after a failed attempt, not retried).
+ * A detached head is not: what is behind it no longer waits for it.
+ */
+export function isStaleProgress(head: Pick<LaneHead, 'eventType' | 'more' | 'detached'>): boolean {
+  return head.eventType === 'task.progress' && head.more && !head.detached;
+}
+
+/**
  * What to do with a leased lane's head of line before sending anything:
  * `send` it, or a completion that moves the lane on without a request.
  * - no head: the lane is idle;
@@ -24,7 +34,7 @@ export function decideHead(
   orderHoldMs: number,
 ): { send: true } | { send: false; completion: Completion } {
   if (!head) return skip(lane, null, 'release', null, 'idle', null, null);
-  if (head.eventType === 'task.progress' && head.more && !head.detached) {
+  if (isStaleProgress(head)) {
     return skip(lane, head.id, 'superseded', null, 'now', null, null);
   }
   if (head.nextAttemptAt.getTime() > now.getTime()) {
@@ -64,7 +74,7 @@ export function completeAttempt(
     case 'retry': {
       const at = attempt.at.getTime();
       const next = new Date(at + decision.delayMs);
-      if (head.eventType === 'task.progress' && head.more && !head.detached) {
+      if (isStaleProgress(head)) {
         return { ...base, outcome: 'superseded', nextAttemptAt: null, laneNext: 'now' };
       }
       if (head.detached) {

@@ -55,9 +55,29 @@ const LOCK_ONE = `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND tenant_id =
 const LOCK_TENANT = `SELECT pg_advisory_xact_lock(hashtext('uxc-relay:endpoints:' || $1))::text AS locked`;
 
 /**
+ * The endpoint transitions the outbox takes in its own multi-table statements
+ * (alias `e`): the caller's `where` names the rows.
+ */
+export const endpointSql = {
+  /** disable: a 410 from the endpoint, or every row of it failing for the window. */
+  disable(where: string, returning?: string): string {
+    return `
+    UPDATE endpoints e SET state = 'disabled', updated_at = now()
+    WHERE ${where}${returning ? `\n    RETURNING ${returning}` : ''}`;
+  },
+
+  /** recordSuccess: `last_success_at` of the endpoints `ids` selects. */
+  recordSuccess(ids: string): string {
+    return `
+    UPDATE endpoints e SET last_success_at = now()
+    WHERE e.id = ANY (ARRAY(${ids}))`;
+  },
+};
+
+/**
  * The endpoints table: every write is one of these named transitions. The
- * 410 that disables an endpoint is the outbox's (DeliveryStore.complete),
- * in the same statement as the delivery it answered.
+ * 410 that disables an endpoint runs in the outbox's statement
+ * (DeliveryStore.complete), from endpointSql, beside the delivery it answered.
  */
 @Injectable()
 export class EndpointStore {

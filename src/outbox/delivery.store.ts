@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatabasePool } from '../database/database-pool';
+import { endpointSql } from '../endpoints/endpoint.store';
+import { FINISH_IDLE_SUBSCRIPTIONS, subscriptionSql } from '../subscriptions/subscription.store';
 import { pgRunner, SqlRunner } from './sql';
 
 /** Channel the outbox notifies, with a callback host as payload, when a lane gains work. */
@@ -136,9 +138,6 @@ export interface DisabledTarget {
   heldDeliveries: number;
 }
 
-/** Task trackings after which no new event comes. */
-export const FINISHED_TRACKINGS = ['completed', 'expired', 'error'];
-
 const ENQUEUE = `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[], $9::boolean[])
@@ -147,7 +146,7 @@ const ENQUEUE = `
   inserted AS (
     INSERT INTO deliveries (id, subscription_id, task_id, event_id, event_type, sequence, payload, state)
     SELECT id, subscription_id, task_id, event_id, event_type, sequence, payload,
-           CASE WHEN held THEN 'held' ELSE 'pending' END
+           (CASE WHEN held THEN 'held' ELSE 'pending' END)::delivery_state
     FROM input
     ON CONFLICT (subscription_id, event_id, resend) DO NOTHING
     RETURNING subscription_id, state
@@ -277,7 +276,7 @@ const COMPLETE = `
     UPDATE deliveries d SET
       state = CASE i.outcome
         WHEN 'succeeded' THEN 'succeeded' WHEN 'failed' THEN 'failed' WHEN 'gone' THEN 'held'
-        WHEN 'superseded' THEN 'superseded' ELSE 'pending' END,
+        WHEN 'superseded' THEN 'superseded' ELSE 'pending' END::delivery_state,
       attempts = d.attempts + CASE WHEN i.at IS NOT NULL AND i.outcome <> 'release' THEN 1 ELSE 0 END,
       next_attempt_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN i.next_attempt_at ELSE d.next_attempt_at END,
       first_failed_at = CASE WHEN i.outcome IN ('retry', 'detach') THEN coalesce(d.first_failed_at, i.at) ELSE d.first_failed_at END,
@@ -299,18 +298,18 @@ const COMPLETE = `
     WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM done WHERE outcome = 'gone'))
       AND s.endpoint_id IS NOT NULL
   ),
-  endpoints_disabled AS (
-    UPDATE endpoints SET state = 'disabled', updated_at = now()
-    WHERE id = ANY (ARRAY(SELECT id FROM gone_endpoints)) AND state = 'active'
+  endpoints_disabled AS (${endpointSql.disable(
+    `e.id = ANY (ARRAY(SELECT id FROM gone_endpoints)) AND e.state = 'active'`,
+  )}
   ),
   gone AS (
     SELECT subscription_id AS id FROM done WHERE outcome = 'gone'
     UNION
     SELECT s.id FROM subscriptions s WHERE s.endpoint_id = ANY (ARRAY(SELECT id FROM gone_endpoints))
   ),
-  disabled AS (
-    UPDATE subscriptions SET state = 'disabled', updated_at = now()
-    WHERE id = ANY (ARRAY(SELECT id FROM gone)) AND state IN ('active', 'done')
+  disabled AS (${subscriptionSql.disable(
+    `s.id = ANY (ARRAY(SELECT id FROM gone)) AND s.state IN ('active', 'done')`,
+  )}
   ),
   -- nothing is dropped: what was still to send waits, held, for a re-enable or a recovery
   held AS (
@@ -347,47 +346,32 @@ const COMPLETE = `
   succeeded AS (
     SELECT subscription_id AS id FROM done WHERE state = 'succeeded'
   ),
-  finished AS (
-    UPDATE subscriptions s SET state = 'done', updated_at = now(),
-      last_success_at = CASE
-        WHEN s.id = ANY (ARRAY(SELECT id FROM succeeded))
-          AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
-        THEN now() ELSE s.last_success_at END
-    FROM tasks t
-    WHERE s.id = ANY (ARRAY(SELECT subscription_id FROM lanes WHERE due_at IS NULL))
-      AND s.state = 'active' AND t.id = s.task_id
-      AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::text[])
-      AND NOT EXISTS (
-        SELECT 1 FROM delivery_lanes o
-        WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
-          AND o.id <> ALL (ARRAY(SELECT id FROM lanes)))
-    RETURNING s.id, s.endpoint_id, s.id = ANY (ARRAY(SELECT id FROM succeeded)) AS succeeded
+  finished AS (${subscriptionSql.finishOnIdleLanes(
+    'SELECT subscription_id FROM lanes WHERE due_at IS NULL',
+    'lanes',
+    'succeeded',
+  )}
   ),
   -- a target row that a PATCH or the disable sweep holds is skipped, not
   -- waited for: they lock the target before its deliveries, this statement
   -- the other way round, and waiting would deadlock; a success a second later
   -- records it
-  row_success AS (
-    UPDATE subscriptions s SET last_success_at = now()
-    WHERE s.id = ANY (ARRAY(
+  row_success AS (${subscriptionSql.recordSuccess(`
         SELECT c.id FROM subscriptions c
         WHERE c.id = ANY (ARRAY(SELECT id FROM succeeded))
           AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
           AND c.id <> ALL (ARRAY(SELECT id FROM gone))
           AND c.id <> ALL (ARRAY(SELECT id FROM finished))
-        FOR UPDATE SKIP LOCKED))
-    RETURNING s.endpoint_id
+        FOR UPDATE SKIP LOCKED`)}
   ),
-  endpoint_success AS (
-    UPDATE endpoints e SET last_success_at = now()
-    WHERE e.id = ANY (ARRAY(
+  endpoint_success AS (${endpointSql.recordSuccess(`
         SELECT c.id FROM endpoints c
         WHERE c.id = ANY (ARRAY(
             SELECT endpoint_id FROM row_success WHERE endpoint_id IS NOT NULL
             UNION SELECT endpoint_id FROM finished WHERE succeeded AND endpoint_id IS NOT NULL))
           AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
           AND c.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
-        FOR UPDATE SKIP LOCKED))
+        FOR UPDATE SKIP LOCKED`)}
   ),
   swept AS (
     DELETE FROM delivery_lanes
@@ -404,9 +388,7 @@ const REDELIVER = `
       detached = false, first_failed_at = NULL, updated_at = now()
     WHERE id = $1
     RETURNING subscription_id
-  )
-  UPDATE subscriptions SET state = 'active', updated_at = now()
-  WHERE id IN (SELECT subscription_id FROM d) AND state = 'done'`;
+  )${subscriptionSql.reactivate('SELECT subscription_id FROM d')}`;
 
 // A copy of a delivery as a new message: a new id (so a new webhook-id), the
 // same event and body, queued in the subscription's lane in sequence order.
@@ -421,9 +403,7 @@ const RESEND = `
        WHERE d.subscription_id = s.subscription_id AND d.event_id = s.event_id)
     FROM src s
     RETURNING subscription_id
-  )
-  UPDATE subscriptions SET state = 'active', updated_at = now()
-  WHERE id IN (SELECT subscription_id FROM copy) AND state = 'done'`;
+  )${subscriptionSql.reactivate('SELECT subscription_id FROM copy')}`;
 
 const REOPEN_CANCELED = `
   UPDATE deliveries SET state = 'pending', next_attempt_at = now(), completed_at = NULL,
@@ -480,16 +460,6 @@ const CANCEL_PENDING = `
   UPDATE deliveries SET state = 'canceled', completed_at = now(), updated_at = now()
   WHERE subscription_id = $1 AND state = 'pending'
   RETURNING id`;
-
-// A finished task's subscriptions with nothing left to send are done (the
-// ones still sending become done when their lane goes idle).
-const FINISH_IDLE = `
-  UPDATE subscriptions s SET state = 'done', updated_at = now()
-  WHERE s.task_id = ANY ($1::text[]) AND s.state = 'active'
-    AND NOT EXISTS (
-      SELECT 1 FROM delivery_lanes l
-      WHERE l.subscription_id = s.id AND (l.due_at IS NOT NULL OR l.locked_by IS NOT NULL))
-  RETURNING s.id`;
 
 const RENEW = `
   UPDATE delivery_lanes SET due_at = now() + $3 * interval '1 millisecond'
@@ -602,10 +572,10 @@ const DISABLE_FAILING = `
     UPDATE delivery_lanes l SET due_at = NULL, hold_until = NULL, retrying = false
     WHERE l.subscription_id = ANY (ARRAY(SELECT id FROM target)) AND l.locked_by IS NULL
   ),
-  disabled AS (
-    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
-    WHERE s.id = ANY (ARRAY(SELECT id FROM target))
-    RETURNING s.id, s.tenant_id, s.sid, s.callback_url, s.updated_at
+  disabled AS (${subscriptionSql.disable(
+    's.id = ANY (ARRAY(SELECT id FROM target))',
+    's.id, s.tenant_id, s.sid, s.callback_url, s.updated_at',
+  )}
   )
   SELECT d.id, d.tenant_id, d.sid, d.callback_url, d.updated_at AS disabled_at,
     (SELECT count(*) FROM held h WHERE h.subscription_id = d.id)::int AS held
@@ -649,14 +619,14 @@ const DISABLE_FAILING_ENDPOINTS = `
     UPDATE delivery_lanes l SET due_at = NULL, hold_until = NULL, retrying = false
     WHERE l.subscription_id = ANY (ARRAY(SELECT id FROM target_rows)) AND l.locked_by IS NULL
   ),
-  rows_disabled AS (
-    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
-    WHERE s.id = ANY (ARRAY(SELECT id FROM target_rows)) AND s.state IN ('active', 'done')
+  rows_disabled AS (${subscriptionSql.disable(
+    `s.id = ANY (ARRAY(SELECT id FROM target_rows)) AND s.state IN ('active', 'done')`,
+  )}
   ),
-  disabled AS (
-    UPDATE endpoints e SET state = 'disabled', updated_at = now()
-    WHERE e.id = ANY (ARRAY(SELECT id FROM target))
-    RETURNING e.id, e.tenant_id, e.url, e.updated_at
+  disabled AS (${endpointSql.disable(
+    'e.id = ANY (ARRAY(SELECT id FROM target))',
+    'e.id, e.tenant_id, e.url, e.updated_at',
+  )}
   )
   SELECT d.id, d.tenant_id, d.url, d.updated_at AS disabled_at,
     (SELECT count(*) FROM held h JOIN target_rows r ON r.id = h.subscription_id
@@ -880,7 +850,7 @@ export class DeliveryStore {
     if (taskIds.length === 0) return 0;
     const rows = await sql.rows({
       name: 'outbox.finish-idle',
-      text: FINISH_IDLE,
+      text: FINISH_IDLE_SUBSCRIPTIONS,
       values: [taskIds],
     });
     return rows.length;

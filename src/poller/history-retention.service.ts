@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { PrismaService } from '../database/prisma.service';
 import { QueueObservationStore } from '../estimates/queue-observation.store';
+import { purgeFinishedTasks } from '../tasks/task.store';
 import { PollerMetrics } from './poller.metrics';
 
 const BATCH = 500;
@@ -32,16 +33,7 @@ export class HistoryRetentionService {
     const cutoff = new Date(now.getTime() - this.config.env.historyRetentionMs);
     let total = 0;
     for (;;) {
-      // an idle task (no subscriber left) counts from when it went idle; it is
-      // skipped if a new subscription has just woken it (tracking is active again)
-      const deleted = await this.prisma.$executeRaw`
-        DELETE FROM tasks WHERE id IN (
-          SELECT id FROM tasks
-          WHERE tracking IN ('completed', 'expired', 'error', 'idle')
-            AND COALESCE(finished_at, updated_at) < ${cutoff}
-          LIMIT ${BATCH}
-          FOR UPDATE SKIP LOCKED
-        )`;
+      const deleted = await purgeFinishedTasks(this.prisma, cutoff, BATCH);
       total += deleted;
       if (deleted < BATCH) break;
     }

@@ -1,4 +1,5 @@
 import { DatabasePool } from '../database/database-pool';
+import { RECORD_POLL_RESULTS } from '../tasks/task.store';
 
 /** What a poll that found no change writes back to its task. */
 export interface PollResult {
@@ -19,24 +20,6 @@ interface Queued {
 
 /** Results written per statement, at most. */
 const BATCH = 500;
-
-// `t.id = ANY ($1)` keeps the update on the primary key whatever the planner
-// believes of a table that has no statistics yet.
-const RECORD = `
-  UPDATE tasks t SET
-    last_polled_at = u.last_polled_at,
-    next_poll_at = u.next_poll_at,
-    error_since = u.error_since,
-    consecutive_errors = u.consecutive_errors,
-    last_err_no = CASE WHEN u.has_error THEN u.err_no ELSE t.last_err_no END,
-    last_err_msg = CASE WHEN u.has_error THEN u.err_msg ELSE t.last_err_msg END,
-    locked_by = NULL,
-    locked_until = NULL
-  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[],
-              $6::boolean[], $7::int[], $8::text[])
-    AS u(id, last_polled_at, next_poll_at, error_since, consecutive_errors, has_error, err_no, err_msg)
-  WHERE t.id = ANY ($1::text[]) AND t.id = u.id AND t.locked_by = $9
-  RETURNING t.id`;
 
 /**
  * The results of the polls that changed nothing (most of them), written back
@@ -78,7 +61,7 @@ export class PollResults {
   private async write(results: PollResult[]): Promise<Set<string>> {
     const rows = await this.database.pool.query<{ id: string }>({
       name: 'poller.record-results',
-      text: RECORD,
+      text: RECORD_POLL_RESULTS,
       values: [
         results.map((r) => r.taskId),
         results.map((r) => r.lastPolledAt),

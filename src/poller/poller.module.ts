@@ -1,3 +1,4 @@
+import { EstimatesModule } from '../estimates/estimates.module';
 import { Module } from '@nestjs/common';
 import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
@@ -17,7 +18,7 @@ import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
  * services); its timers run only with POLLER_ENABLED.
  */
 @Module({
-  imports: [UxcModule, TaskOutboxModule, TenantSecretsModule],
+  imports: [UxcModule, TaskOutboxModule, TenantSecretsModule, EstimatesModule],
   providers: [
     {
       provide: PollerMetrics,

@@ -382,6 +382,7 @@ describe('UXC simulator over HTTP', () => {
       byAk: { [SIMULATOR_DEFAULT_AK]: 2, extra: 1 },
       unauthorized: 0,
       faulted: 0,
+      abandoned: 0,
     });
     const calls = await control('GET', '/simulator/calls?sid=one');
     expect(calls.body.items).toEqual([

@@ -51,6 +51,8 @@ export interface SimulatorStats {
   byAk: Record<string, number>;
   unauthorized: number;
   faulted: number;
+  /** calls whose client hung up while their answer was delayed: it was never sent */
+  abandoned: number;
 }
 
 const BAD_GATEWAY_HTML = (status: number): string =>
@@ -284,7 +286,10 @@ export class Simulator {
         this.pending.delete(cancel);
         resolve(completed);
       };
-      const onClose = (): void => finish(false);
+      const onClose = (): void => {
+        this.counts.abandoned++;
+        finish(false);
+      };
       const cancel = (): void => {
         finish(false);
         res.destroy();
@@ -393,10 +398,11 @@ interface Counts {
   byAk: Map<string, number>;
   unauthorized: number;
   faulted: number;
+  abandoned: number;
 }
 
 function emptyCounts(): Counts {
-  return { total: 0, bySid: new Map(), byAk: new Map(), unauthorized: 0, faulted: 0 };
+  return { total: 0, bySid: new Map(), byAk: new Map(), unauthorized: 0, faulted: 0, abandoned: 0 };
 }
 
 function increment(counts: Map<string, number>, key: string): void {

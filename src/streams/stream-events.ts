@@ -13,7 +13,7 @@ export const FINAL_EVENT_TYPES: readonly string[] = [
 ];
 
 /** Trackings under which no event will follow. */
-export const FINISHED_TRACKINGS: readonly string[] = ['completed', 'expired', 'error'];
+export { FINISHED_TRACKINGS } from '../tasks/task-tracking';
 
 /** History rows that streams carry: the notified ones, not upstream-error rows. */
 export function isStreamed(event: Pick<FeedEvent, 'type'>): boolean {

@@ -1,3 +1,4 @@
+import { EstimatesModule } from '../estimates/estimates.module';
 import { Module } from '@nestjs/common';
 import { ConfigService } from '../config/config.service';
 import { TenantsModule } from '../tenants/tenants.module';
@@ -13,7 +14,7 @@ import { TaskWaits } from './task-waits';
  * and long polls, fed on every replica by one LISTEN connection per process.
  */
 @Module({
-  imports: [TenantsModule],
+  imports: [TenantsModule, EstimatesModule],
   controllers: [StreamsController],
   providers: [
     TaskEventFeed,

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Subscription } from '../generated/prisma/client';
 import type { SqlRunner } from '../outbox/sql';
+import { FINISHED_TRACKINGS, REVIVABLE_STATES } from '../common/states';
+import { trackTasksSql } from '../tasks/task.store';
 
 /** One registration to write: a subscription wanted for `(tenant, sid, callbackUrl)`. */
 export interface RegistrationInput {
@@ -33,9 +35,6 @@ export interface SubscriptionPatch {
   state?: 'active' | 'disabled';
 }
 
-/** States a repeated registration brings back to life: the client clearly wants it again. */
-export const REVIVABLE_STATES = ['canceled', 'disabled'];
-
 const COLUMNS = (t: string): string => `
   ${t}.id, ${t}.tenant_id AS "tenantId", ${t}.task_id AS "taskId", ${t}.sid,
   ${t}.callback_url AS "callbackUrl", ${t}.events, ${t}.metadata,
@@ -67,17 +66,10 @@ const REGISTER = `
     SELECT i.*, e.id AS existing_id FROM input i LEFT JOIN existing e ON e.idx = i.idx
     WHERE e.id IS NULL OR e.state IN ${REVIVABLE}
   ),
-  tracked AS (
-    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at, updated_at)
-    SELECT DISTINCT ON (tenant_id, sid) task_id, tenant_id, sid, 'active', now(), now(), now(), now()
-    FROM writing ORDER BY tenant_id, sid
-    ON CONFLICT (tenant_id, sid) DO UPDATE SET
-      tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
-      tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
-      error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
-      consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
-      next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END
-    RETURNING id, tenant_id, sid, sequence
+  tracked AS (${trackTasksSql(
+    `SELECT DISTINCT ON (tenant_id, sid) task_id AS id, tenant_id, sid FROM writing`,
+    'id, tenant_id, sid, sequence',
+  )}
   ),
   revived AS (
     UPDATE subscriptions s SET
@@ -94,7 +86,7 @@ const REGISTER = `
        state, created_at, updated_at)
     SELECT w.sub_id, w.tenant_id, t.id, w.sid, w.callback_url,
            ARRAY(SELECT jsonb_array_elements_text(w.events::jsonb)), w.metadata::jsonb, w.photo,
-           'active', now(), now()
+           'active'::subscription_state, now(), now()
     FROM writing w JOIN tracked t ON t.tenant_id = w.tenant_id AND t.sid = w.sid
     WHERE w.existing_id IS NULL
     ON CONFLICT (tenant_id, sid, callback_url, endpoint_key) DO NOTHING
@@ -131,7 +123,7 @@ const PATCH = `
   UPDATE subscriptions SET
     events = coalesce($2::text[], events),
     metadata = coalesce($3::jsonb, metadata),
-    state = coalesce($4::text, state),
+    state = coalesce($4::subscription_state, state),
     updated_at = now()
   WHERE id = $1
   RETURNING ${COLUMNS('subscriptions')}`;
@@ -152,7 +144,7 @@ const ATTACH_ENDPOINTS = `
      endpoint_id, endpoint_key, created_at, updated_at)
   SELECT 'sub_' || replace(gen_random_uuid()::text, '-', ''), t.tenant_id, t.id, t.sid, e.url,
          e.events, coalesce(t.metadata, '{}'::jsonb),
-         CASE WHEN e.state = 'active' THEN 'active' ELSE 'disabled' END,
+         (CASE WHEN e.state = 'active' THEN 'active' ELSE 'disabled' END)::subscription_state,
          e.id, e.id, now(), now()
   FROM tasks t JOIN endpoints e ON e.tenant_id = t.tenant_id
   WHERE t.tenant_id = $1 AND t.tracked_at IS NOT NULL
@@ -189,14 +181,79 @@ const TASK_METADATA = `
   WHERE task_id = ANY ($1::text[]) AND endpoint_id IS NOT NULL
   RETURNING id`;
 
+// A finished task's subscriptions with nothing left to send are done (the
+// ones still sending become done when their lane goes idle).
+export const FINISH_IDLE_SUBSCRIPTIONS = `
+  UPDATE subscriptions s SET state = 'done', updated_at = now()
+  WHERE s.task_id = ANY ($1::text[]) AND s.state = 'active'
+    AND NOT EXISTS (
+      SELECT 1 FROM delivery_lanes l
+      WHERE l.subscription_id = s.id AND (l.due_at IS NOT NULL OR l.locked_by IS NOT NULL))
+  RETURNING s.id`;
+
+/**
+ * The subscription transitions the outbox takes as a side effect of its
+ * deliveries, as fragments of its own multi-table statements (a row changes
+ * in the same statement as the deliveries that decided it). `where`,
+ * `returning` and the CTE names are the caller's: they name the rows, these
+ * say what happens to them.
+ */
+export const subscriptionSql = {
+  /** disable: a 410, or a target failing for the whole window (alias `s`). */
+  disable(where: string, returning?: string): string {
+    return `
+    UPDATE subscriptions s SET state = 'disabled', updated_at = now()
+    WHERE ${where}${returning ? `\n    RETURNING ${returning}` : ''}`;
+  },
+
+  /** reactivate: a done subscription sends again (a redelivery, a resend). */
+  reactivate(subscriptionIds: string): string {
+    return `
+  UPDATE subscriptions SET state = 'active', updated_at = now()
+  WHERE id IN (${subscriptionIds}) AND state = 'done'`;
+  },
+
+  /**
+   * finish: a finished task's active subscriptions whose lanes all went idle
+   * (`idleLanes`: the lanes the statement idled, `lanes`: every lane it
+   * wrote) are done; those in `succeeded` record the success with it, since
+   * a row is changed once per statement or one change is lost.
+   */
+  finishOnIdleLanes(idleLanes: string, lanes: string, succeeded: string): string {
+    return `
+    UPDATE subscriptions s SET state = 'done', updated_at = now(),
+      last_success_at = CASE
+        WHEN s.id = ANY (ARRAY(SELECT id FROM ${succeeded}))
+          AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
+        THEN now() ELSE s.last_success_at END
+    FROM tasks t
+    WHERE s.id = ANY (ARRAY(${idleLanes}))
+      AND s.state = 'active' AND t.id = s.task_id
+      AND t.tracking = ANY ('{${FINISHED_TRACKINGS.join(',')}}'::task_tracking[])
+      AND NOT EXISTS (
+        SELECT 1 FROM delivery_lanes o
+        WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
+          AND o.id <> ALL (ARRAY(SELECT id FROM ${lanes})))
+    RETURNING s.id, s.endpoint_id, s.id = ANY (ARRAY(SELECT id FROM ${succeeded})) AS succeeded`;
+  },
+
+  /** recordSuccess: `last_success_at` of the rows `ids` selects (locked or skipped by the caller). */
+  recordSuccess(ids: string): string {
+    return `
+    UPDATE subscriptions s SET last_success_at = now()
+    WHERE s.id = ANY (ARRAY(${ids}))
+    RETURNING s.endpoint_id`;
+  },
+};
+
 /**
  * The subscriptions table as the API changes it: every write is one of these
  * named transitions, on whatever runner the caller's transaction uses.
  *
  * The delivery transitions that end or revive a subscription as a side
  * effect of its deliveries (disabled on a 410, done when a finished task's
- * lanes go idle, active again on a redelivery) are the outbox's own and stay
- * in DeliveryStore, in the same statements as the delivery changes.
+ * lanes go idle, active again on a redelivery) run in DeliveryStore's
+ * statements, from the fragments above.
  */
 @Injectable()
 export class SubscriptionStore {

@@ -2,8 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../database/prisma.service';
 import { QueueObservationStore } from '../estimates/queue-observation.store';
 import { txRunner } from '../outbox/sql';
+import type { TaskState } from '../common/states';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
-import { APPLY_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task-changes';
+import {
+  APPLY_TASK_CHANGES,
+  changesJson,
+  takeSequences,
+  TaskChanges,
+  taskOfRow,
+} from './task.store';
 import { encodeEventIdRange, TASK_EVENT_CHANNEL } from './task-event-channel';
 import { TaskOutbox } from './task-outbox';
 
@@ -17,9 +24,9 @@ export interface TaskLease {
 export interface NewTaskEvent {
   /** `task.*` (notified) or `uxc.error` (history only). */
   type: string;
-  state?: string | null;
+  state?: TaskState | null;
   status?: number | null;
-  previousState?: string | null;
+  previousState?: TaskState | null;
   previousStatus?: number | null;
   progress?: number | null;
   queueNum?: number | null;
@@ -139,15 +146,10 @@ export class TaskHistory {
   private write(batch: QueuedAppend[]): Promise<(AppendedEvent | null)[]> {
     return this.prisma.$transaction(
       async (tx) => {
-        // the row lock taken here orders concurrent writers of one task, and the
-        // counter lives on the task row, so a sequence is never handed out twice,
-        // not across restarts, not across replicas
-        const rows = await tx.$queryRaw<{ id: string; sequence: number }[]>`
-          UPDATE tasks t SET sequence = t.sequence + 1
-          FROM unnest(${batch.map((item) => item.lease.taskId)}::text[],
-                      ${batch.map((item) => item.lease.owner)}::text[]) AS l(id, owner)
-          WHERE t.id = l.id AND t.locked_by = l.owner
-          RETURNING t.id, t.sequence`;
+        const rows = await takeSequences(
+          tx,
+          batch.map((item) => item.lease),
+        );
         const sequenceOf = new Map(rows.map((row) => [row.id, row.sequence]));
         const held = batch.filter((item) => sequenceOf.has(item.lease.taskId));
         if (held.length === 0) return batch.map(() => null);

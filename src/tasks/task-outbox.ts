@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
-import { DeliveryStore, FINISHED_TRACKINGS, NewDelivery } from '../outbox/delivery.store';
+import { DeliveryStore, NewDelivery } from '../outbox/delivery.store';
+import { FINISHED_TRACKINGS } from './task-tracking';
 import { QueueEstimates } from '../estimates/queue-estimates';
 import { hostKey } from '../outbox/host-key';
 import { SqlRunner, txRunner } from '../outbox/sql';
+import { trackTask, trackTasksSql } from './task.store';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
 import type { TaskState } from '../uxc/task-state';
 import {
@@ -64,20 +66,11 @@ const TRACK_FOR_ENDPOINTS = `
     SELECT t.sid, t.tracked_at FROM tasks t
     WHERE t.tenant_id = $1 AND t.sid = ANY ($2::text[])
   ),
-  tracked AS (
-    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at,
-                       updated_at, tracked_at, metadata)
-    SELECT task_id, $1, sid, 'active', now(), now(), now(), now(), now(), metadata::jsonb
-    FROM input ORDER BY sid
-    ON CONFLICT (tenant_id, sid) DO UPDATE SET
-      tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
-      tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
-      error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
-      consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
-      next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END,
-      tracked_at = coalesce(tasks.tracked_at, now()),
-      metadata = coalesce(excluded.metadata, tasks.metadata)
-    RETURNING id, sid, sequence, metadata
+  tracked AS (${trackTasksSql(
+    `SELECT task_id AS id, $1::text AS tenant_id, sid, metadata::jsonb AS metadata FROM input`,
+    'id, sid, sequence, metadata',
+    { forEndpoints: true },
+  )}
   )
   SELECT t.id, t.sid, t.sequence, t.metadata, p.tracked_at AS "trackedBefore"
   FROM tracked t LEFT JOIN prior p ON p.sid = t.sid`;
@@ -110,17 +103,7 @@ export class TaskOutbox {
    * up on errors, is polled again at once. A completed task stays completed.
    */
   async track(tx: Tx, tenantId: string, sid: string): Promise<Task> {
-    const rows = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at, updated_at)
-      VALUES (${newId('task')}, ${tenantId}, ${sid}, 'active', now(), now(), now(), now())
-      ON CONFLICT (tenant_id, sid) DO UPDATE SET
-        tracking = CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END,
-        tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
-        error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
-        consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
-        next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END
-      RETURNING id`;
-    return tx.task.findUniqueOrThrow({ where: { id: rows[0].id } });
+    return trackTask(tx, newId('task'), tenantId, sid);
   }
 
   /**

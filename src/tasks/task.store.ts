@@ -1,13 +1,14 @@
 import { WorkLoop } from '../common/work-loop';
 import { PrismaService } from '../database/prisma.service';
-import { Prisma } from '../generated/prisma/client';
+import type { TaskState } from '../common/states';
+import { Prisma, Task } from '../generated/prisma/client';
 
 /** A task as claimed for one poll: what the poll compares with, and whom to ask as. */
 export interface ClaimedTask {
   id: string;
   tenantId: string;
   sid: string;
-  state: string | null;
+  state: TaskState | null;
   status: number | null;
   progress: number | null;
   queueNum: number | null;
@@ -181,4 +182,192 @@ export async function goIdleIfUnsubscribed(
         SELECT 1 FROM subscriptions s WHERE s.task_id = ${taskId} AND s.state = 'active'
       )`;
   return went > 0;
+}
+
+// The wake rule of `track`, written once for every statement that tracks
+// tasks: a task that stopped being polled for want of subscribers, or that
+// expired or gave up on errors, is polled again at once; a completed task
+// stays completed.
+const WAKE_ON_TRACK = `
+      tracking = (CASE WHEN tasks.tracking = 'completed' THEN 'completed' ELSE 'active' END)::task_tracking,
+      tracking_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN now() ELSE tasks.tracking_since END,
+      error_since = CASE WHEN tasks.tracking IN ('expired', 'error') THEN NULL ELSE tasks.error_since END,
+      consecutive_errors = CASE WHEN tasks.tracking IN ('expired', 'error') THEN 0 ELSE tasks.consecutive_errors END,
+      next_poll_at = CASE WHEN tasks.tracking IN ('idle', 'expired', 'error') THEN now() ELSE tasks.next_poll_at END`;
+
+/**
+ * track, as a fragment of a larger statement: inserts the tasks that `select`
+ * yields as `(id, tenant_id, sid)` (`forEndpoints`: also `metadata`, and the
+ * tasks are marked as tracked for the tenant's endpoints), or wakes the ones
+ * known already (WAKE_ON_TRACK). Rows are written in `(tenant, sid)` order,
+ * so two statements on the same tasks lock them in one order and never deadlock.
+ */
+export function trackTasksSql(
+  select: string,
+  returning: string,
+  { forEndpoints = false }: { forEndpoints?: boolean } = {},
+): string {
+  if (forEndpoints) {
+    return `
+    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at,
+                       updated_at, tracked_at, metadata)
+    SELECT id, tenant_id, sid, 'active'::task_tracking, now(), now(), now(), now(), now(), metadata
+    FROM (${select}) AS track_input ORDER BY tenant_id, sid
+    ON CONFLICT (tenant_id, sid) DO UPDATE SET${WAKE_ON_TRACK},
+      tracked_at = coalesce(tasks.tracked_at, now()),
+      metadata = coalesce(excluded.metadata, tasks.metadata)
+    RETURNING ${returning}`;
+  }
+  return `
+    INSERT INTO tasks (id, tenant_id, sid, tracking, next_poll_at, tracking_since, first_seen_at, updated_at)
+    SELECT id, tenant_id, sid, 'active'::task_tracking, now(), now(), now(), now()
+    FROM (${select}) AS track_input ORDER BY tenant_id, sid
+    ON CONFLICT (tenant_id, sid) DO UPDATE SET${WAKE_ON_TRACK}
+    RETURNING ${returning}`;
+}
+
+const TRACK_ONE = trackTasksSql(
+  'SELECT $1::text AS id, $2::text AS tenant_id, $3::text AS sid',
+  'id',
+);
+
+/** track: makes `(tenant, sid)` known to the poller, or wakes it up again (see WAKE_ON_TRACK). */
+export async function trackTask(
+  tx: Prisma.TransactionClient,
+  newTaskId: string,
+  tenantId: string,
+  sid: string,
+): Promise<Task> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(TRACK_ONE, newTaskId, tenantId, sid);
+  return tx.task.findUniqueOrThrow({ where: { id: rows[0].id } });
+}
+
+/**
+ * Hands out the next history sequence of each task its lease holder still
+ * holds. The row lock taken here orders concurrent writers of one task, and
+ * the counter lives on the task row, so a sequence is never handed out twice,
+ * not across restarts, not across replicas.
+ */
+export function takeSequences(
+  tx: Prisma.TransactionClient,
+  leases: { taskId: string; owner: string }[],
+): Promise<{ id: string; sequence: number }[]> {
+  return tx.$queryRaw<{ id: string; sequence: number }[]>`
+    UPDATE tasks t SET sequence = t.sequence + 1
+    FROM unnest(${leases.map((lease) => lease.taskId)}::text[],
+                ${leases.map((lease) => lease.owner)}::text[]) AS l(id, owner)
+    WHERE t.id = l.id AND t.locked_by = l.owner
+    RETURNING t.id, t.sequence`;
+}
+
+/**
+ * purge: deletes up to `limit` tasks that finished before `cutoff`; their
+ * events, subscriptions, deliveries and attempts go with them (foreign keys
+ * cascade). An idle task (no subscriber left) counts from when it went idle;
+ * it is skipped if a new subscription has just woken it (tracking is active
+ * again).
+ */
+export function purgeFinishedTasks(
+  prisma: PrismaService,
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  return prisma.$executeRaw`
+    DELETE FROM tasks WHERE id IN (
+      SELECT id FROM tasks
+      WHERE tracking IN ('completed', 'expired', 'error', 'idle')
+        AND COALESCE(finished_at, updated_at) < ${cutoff}
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    )`;
+}
+
+// record (the polls that changed nothing): `t.id = ANY ($1)` keeps the update
+// on the primary key whatever the planner believes of a table that has no
+// statistics yet.
+export const RECORD_POLL_RESULTS = `
+  UPDATE tasks t SET
+    last_polled_at = u.last_polled_at,
+    next_poll_at = u.next_poll_at,
+    error_since = u.error_since,
+    consecutive_errors = u.consecutive_errors,
+    last_err_no = CASE WHEN u.has_error THEN u.err_no ELSE t.last_err_no END,
+    last_err_msg = CASE WHEN u.has_error THEN u.err_msg ELSE t.last_err_msg END,
+    locked_by = NULL,
+    locked_until = NULL
+  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[],
+              $6::boolean[], $7::int[], $8::text[])
+    AS u(id, last_polled_at, next_poll_at, error_since, consecutive_errors, has_error, err_no, err_msg)
+  WHERE t.id = ANY ($1::text[]) AND t.id = u.id AND t.locked_by = $9
+  RETURNING t.id`;
+/** What a poll may change on a task, as the poller writes it. */
+export type TaskChanges = Omit<Prisma.TaskUncheckedUpdateInput, 'lockedBy' | 'lockedUntil'>;
+
+/** Each field a poll writes, its column and the SQL type its JSON text is cast to. */
+const COLUMNS: Record<string, { column: string; type: string }> = {
+  state: { column: 'state', type: 'task_state' },
+  status: { column: 'status', type: 'int' },
+  progress: { column: 'progress', type: 'float8' },
+  queueNum: { column: 'queue_num', type: 'int' },
+  queueTotal: { column: 'queue_total', type: 'int' },
+  costTime: { column: 'cost_time', type: 'float8' },
+  message: { column: 'message', type: 'text' },
+  outputResult: { column: 'output_result', type: 'jsonb' },
+  photoParameters: { column: 'photo_parameters', type: 'jsonb' },
+  podIp: { column: 'pod_ip', type: 'text' },
+  podPort: { column: 'pod_port', type: 'text' },
+  tracking: { column: 'tracking', type: 'task_tracking' },
+  updatedAt: { column: 'updated_at', type: 'timestamptz' },
+  lastPolledAt: { column: 'last_polled_at', type: 'timestamptz' },
+  nextPollAt: { column: 'next_poll_at', type: 'timestamptz' },
+  finishedAt: { column: 'finished_at', type: 'timestamptz' },
+  errorSince: { column: 'error_since', type: 'timestamptz' },
+  consecutiveErrors: { column: 'consecutive_errors', type: 'int' },
+  lastErrNo: { column: 'last_err_no', type: 'int' },
+  lastErrMsg: { column: 'last_err_msg', type: 'text' },
+};
+
+function valueOf(column: string, type: string): string {
+  if (type === 'jsonb') {
+    return `CASE WHEN jsonb_typeof(c.v -> '${column}') = 'null' THEN NULL ELSE c.v -> '${column}' END`;
+  }
+  return `(c.v ->> '${column}')::${type}`;
+}
+
+// apply (a poll's changes): every task of a batch changes in this one statement: a field a change
+// leaves out keeps its value. One statement instead of one per task was most
+// of a busy poll cycle's time in the database round trips.
+export const APPLY_TASK_CHANGES = `
+  UPDATE tasks t SET
+    ${Object.values(COLUMNS)
+      .map(
+        ({ column, type }) =>
+          `${column} = CASE WHEN c.v ? '${column}' THEN ${valueOf(column, type)} ELSE t.${column} END`,
+      )
+      .join(',\n    ')},
+    locked_by = NULL,
+    locked_until = NULL
+  FROM unnest($1::text[], $2::jsonb[]) AS c(id, v)
+  WHERE t.id = ANY ($1::text[]) AND t.id = c.id
+  RETURNING t.*`;
+
+/** The changes as the statement's JSON: column names, Prisma's DbNull as JSON null. */
+export function changesJson(changes: TaskChanges): string {
+  const out: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    const target = COLUMNS[field];
+    if (!target) throw new Error(`a poll does not write tasks.${field}`);
+    out[target.column] = value === Prisma.DbNull || value === Prisma.JsonNull ? null : value;
+  }
+  return JSON.stringify(out);
+}
+
+/** A `tasks` row as the statement returns it, with Prisma's field names. */
+export function taskOfRow(row: Record<string, unknown>): Task {
+  const task: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    task[column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())] = value;
+  }
+  return task as unknown as Task;
 }

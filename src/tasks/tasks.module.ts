@@ -1,3 +1,4 @@
+import { EstimatesModule } from '../estimates/estimates.module';
 import { Module } from '@nestjs/common';
 import { StreamsModule } from '../streams/streams.module';
 import { TenantsModule } from '../tenants/tenants.module';
@@ -5,7 +6,7 @@ import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
-  imports: [TenantsModule, StreamsModule],
+  imports: [TenantsModule, StreamsModule, EstimatesModule],
   controllers: [TasksController],
   providers: [TasksService],
 })

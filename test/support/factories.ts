@@ -1,3 +1,4 @@
+import type { TaskState, TaskTracking } from '../../src/common/states';
 import { randomBytes } from 'node:crypto';
 import { newId } from '../../src/common/ids';
 import { Subscription, Task, TaskEvent, Tenant } from '../../src/generated/prisma/client';
@@ -138,7 +139,7 @@ export async function createSubscriptions(
 export interface ObservedChange {
   type: string;
   /** the status code follows from the state (`SIMULATOR_STATUS`) unless given */
-  state?: string;
+  state?: TaskState;
   status?: number;
   progress?: number;
   queueNum?: number;
@@ -147,7 +148,7 @@ export interface ObservedChange {
   errNo?: number;
   errMsg?: string;
   /** the task's tracking after this event (`completed` once terminal) */
-  tracking?: string;
+  tracking?: TaskTracking;
   /** when tracking ends (`now` by default once it is no longer `active`) */
   finishedAt?: Date | null;
   lastPolledAt?: Date;

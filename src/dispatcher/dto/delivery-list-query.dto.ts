@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
+import { DeliveryState } from '../../common/states';
 import { DELIVERY_STATES } from './delivery-response.dto';
 
 export const LISTED_DELIVERY_STATES = DELIVERY_STATES;
@@ -15,7 +16,7 @@ export class DeliveryListQueryDto extends PageQueryDto {
   @IsIn(LISTED_DELIVERY_STATES, {
     message: `state must be one of ${LISTED_DELIVERY_STATES.join(', ')}`,
   })
-  state?: string;
+  state?: DeliveryState;
 
   @ApiPropertyOptional({
     description: 'only deliveries of this event type',

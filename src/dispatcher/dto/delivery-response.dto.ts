@@ -1,13 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-export const DELIVERY_STATES = [
-  'pending',
-  'succeeded',
-  'failed',
-  'superseded',
-  'canceled',
-  'held',
-] as const;
+import { DELIVERY_STATES } from '../../common/states';
+
+export { DELIVERY_STATES };
 
 export class DeliveryAttemptDto {
   @ApiProperty({ description: 'when the attempt started' })

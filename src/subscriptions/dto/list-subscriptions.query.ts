@@ -4,8 +4,10 @@ import { PageQueryDto } from '../../common/pagination';
 import { EXAMPLE_SID } from '../../common/api-docs';
 import { SID_MAX_LENGTH } from './create-subscription.dto';
 
-export const SUBSCRIPTION_STATES = ['active', 'canceled', 'disabled', 'done'] as const;
-export type SubscriptionState = (typeof SUBSCRIPTION_STATES)[number];
+import { SUBSCRIPTION_STATES, SubscriptionState } from '../../common/states';
+
+export { SUBSCRIPTION_STATES };
+export type { SubscriptionState };
 
 export class ListSubscriptionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 import { TASK_STATES } from '../../uxc/task-state';
+import { TaskState, TaskTracking } from '../../common/states';
 import { TASK_TRACKINGS } from '../task-tracking';
 
 /** Large fields a list leaves out unless asked for with `?include=`. */
@@ -27,10 +28,10 @@ export class ListTasksQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: TASK_STATES })
   @IsOptional()
   @IsIn(TASK_STATES, { message: `state must be one of ${TASK_STATES.join(', ')}` })
-  state?: string;
+  state?: TaskState;
 
   @ApiPropertyOptional({ enum: TASK_TRACKINGS })
   @IsOptional()
   @IsIn(TASK_TRACKINGS, { message: `tracking must be one of ${TASK_TRACKINGS.join(', ')}` })
-  tracking?: string;
+  tracking?: TaskTracking;
 }
