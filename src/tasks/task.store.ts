@@ -112,12 +112,23 @@ export class TaskStore {
    * Pushes the leases of tasks still being polled further out: a poll waiting
    * for its credential's rate-limit token must not lose its task to another
    * poller while it waits.
+   *
+   * A row locked right now is skipped, not waited for: its lock is this
+   * process's own history write (which takes the task's next sequence), and
+   * the two statements locking the same rows in different orders deadlocked.
+   * The next beat renews it; the lease has two more beats of margin.
    */
   async extend(taskIds: string[]): Promise<number> {
     if (taskIds.length === 0) return 0;
     return this.prisma.$executeRaw`
-      UPDATE tasks SET locked_until = now() + ${this.leaseMs} * interval '1 millisecond'
-      WHERE locked_by = ${this.owner} AND id = ANY(${taskIds}::text[])`;
+      WITH held AS (
+        SELECT id FROM tasks
+        WHERE locked_by = ${this.owner} AND id = ANY(${taskIds}::text[])
+        ORDER BY id
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE tasks t SET locked_until = now() + ${this.leaseMs} * interval '1 millisecond'
+      FROM held WHERE t.id = held.id`;
   }
 
   /**
