@@ -10,6 +10,7 @@ const COLUMNS: Record<string, { column: string; type: string }> = {
   progress: { column: 'progress', type: 'float8' },
   queueNum: { column: 'queue_num', type: 'int' },
   queueTotal: { column: 'queue_total', type: 'int' },
+  pollLane: { column: 'poll_lane', type: 'int' },
   costTime: { column: 'cost_time', type: 'float8' },
   message: { column: 'message', type: 'text' },
   outputResult: { column: 'output_result', type: 'jsonb' },
