@@ -35,6 +35,13 @@ export interface ClaimedTask {
 export const POLLER_LIVENESS_MS = 5000;
 
 /**
+ * The part of each claim kept for lane 1 (queued behind the head) while lane
+ * 0 has more due than the rest: enough that a deep queue keeps moving, small
+ * enough that the running tasks keep most of the credential's rate.
+ */
+export const LANE_1_SHARE = 0.1;
+
+/**
  * The tasks table's poller transitions (claim, extend, complete, idle,
  * release) under leases on `tasks` rows, so any number of pollers on one database share the
  * due tasks and none polls a task another is polling. A lease is
@@ -54,12 +61,15 @@ export class TaskStore {
   }
 
   /**
-   * Claims this poller's share of the due tasks, the longest overdue first, in
-   * one statement: at most `limit`, and at most the due tasks divided by the
-   * live pollers (rounded up), so the poller that ticks first does not take
-   * everything while the others idle. The claim also beats this poller's
-   * heartbeat, which is how the others count it. Counting the due tasks stops
-   * at `limit` × pollers, so the claim's cost stays bounded however many are due.
+   * Claims this poller's share of the due tasks in one statement: at most
+   * `limit`, and at most the due tasks divided by the live pollers (rounded
+   * up), so the poller that ticks first does not take everything while the
+   * others idle. The claim also beats this poller's heartbeat, which is how
+   * the others count it. Each lane (`pollLane`) is counted and taken on its
+   * own part of the (tracking, poll_lane, next_poll_at) index, the longest
+   * overdue first: lane 1 gets LANE_1_SHARE of the batch (more when lane 0
+   * has fewer due), lane 0 the rest. Counting stops at `limit` × pollers per
+   * lane, so the claim's cost stays bounded however many are due.
    */
   async claim(limit: number): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
@@ -72,22 +82,49 @@ export class TaskStore {
         SELECT count(*) + 1 AS n FROM poller_heartbeats
         WHERE seen_at > now() - ${POLLER_LIVENESS_MS} * interval '1 millisecond'
           AND owner <> ${this.owner}
-      ), due AS (
-        SELECT count(*) AS n FROM (
-          SELECT 1 FROM tasks
-          WHERE tracking = 'active'
-            AND next_poll_at <= now()
-            AND (locked_until IS NULL OR locked_until < now())
-          LIMIT ${limit} * (SELECT n FROM pollers)
-        ) d
-      ), next AS (
+      ), due AS MATERIALIZED (
+        -- each lane's share of the due tasks, counted once (not once per use below)
+        SELECT
+          ceil((SELECT count(*) FROM (
+            SELECT 1 FROM tasks
+            WHERE tracking = 'active' AND poll_lane = 0
+              AND next_poll_at <= now()
+              AND (locked_until IS NULL OR locked_until < now())
+            LIMIT ${limit} * (SELECT n FROM pollers)
+          ) d)::float8 / (SELECT n FROM pollers))::int AS lane0,
+          ceil((SELECT count(*) FROM (
+            SELECT 1 FROM tasks
+            WHERE tracking = 'active' AND poll_lane = 1
+              AND next_poll_at <= now()
+              AND (locked_until IS NULL OR locked_until < now())
+            LIMIT ${limit} * (SELECT n FROM pollers)
+          ) d)::float8 / (SELECT n FROM pollers))::int AS lane1
+      ), batch AS (
+        SELECT lane0, lane1, least(${limit}, lane0 + lane1) AS n FROM due
+      ), share AS MATERIALIZED (
+        -- lane 1's share, rounded up or down at random so that small batches
+        -- (one freed slot) still give it LANE_1_SHARE on average
+        SELECT n, least(lane1, greatest(n - lane0,
+          floor(n * ${LANE_1_SHARE}::float8 + random())::int)) AS lane1
+        FROM batch
+      ), next0 AS (
         SELECT id FROM tasks
-        WHERE tracking = 'active'
+        WHERE tracking = 'active' AND poll_lane = 0
           AND next_poll_at <= now()
           AND (locked_until IS NULL OR locked_until < now())
         ORDER BY next_poll_at
-        LIMIT least(${limit}, ceil((SELECT n FROM due)::float8 / (SELECT n FROM pollers))::int)
+        LIMIT (SELECT n - lane1 FROM share)
         FOR UPDATE SKIP LOCKED
+      ), next1 AS (
+        SELECT id FROM tasks
+        WHERE tracking = 'active' AND poll_lane = 1
+          AND next_poll_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY next_poll_at
+        LIMIT (SELECT lane1 FROM share)
+        FOR UPDATE SKIP LOCKED
+      ), next AS (
+        SELECT id FROM next0 UNION ALL SELECT id FROM next1
       )
       UPDATE tasks t
       SET locked_by = ${this.owner},
