@@ -1,10 +1,4 @@
-import {
-  NEAR_HEAD_QUEUE_NUM,
-  errorBackoffDelay,
-  nextPollAt,
-  pollDelay,
-  pollLane,
-} from './cadence';
+import { NEAR_HEAD_QUEUE_NUM, errorBackoffDelay, nextPollAt, pollDelay, pollLane } from './cadence';
 
 const defaults = { intervalMs: 2000, maxIntervalMs: 30000 };
 
