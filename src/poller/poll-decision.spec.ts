@@ -36,6 +36,7 @@ const task = (overrides: Partial<ClaimedTask> = {}): ClaimedTask => ({
   lastErrMsg: null,
   uxcAk: 'ak',
   uxcSkEnc: 'sealed',
+  pollLane: 0,
   hasSubscribers: true,
   lagMs: 0,
   ...overrides,

@@ -190,7 +190,10 @@ export class PollerService {
       }
 
       const credential = this.secrets.uxcCredential(task);
-      const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid);
+      // lane 0 goes ahead of the deep queue's polls waiting for the credential's
+      // tokens too, else the slots full of those would delay it all the same
+      const urgent = task.pollLane === 0;
+      const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid, urgent);
       answered();
       this.refusals.observe(task.tenantId, credential.ak, outcome);
       return await this.apply(

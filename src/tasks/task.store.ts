@@ -22,6 +22,8 @@ export interface ClaimedTask {
   lastErrMsg: string | null;
   uxcAk: string;
   uxcSkEnc: string;
+  /** The claim lane it was taken from (`pollLane`): 0 is waited for, 1 is deep in UXC's queue. */
+  pollLane: number;
   /** Whether any subscription still waits on the task. */
   hasSubscribers: boolean;
   /** How late the poll is: claim time minus `next_poll_at`, in milliseconds. */
@@ -136,7 +138,7 @@ export class TaskStore {
         t.queue_num AS "queueNum", t.queue_total AS "queueTotal", t.cost_time AS "costTime",
         t.message, t.output_result AS "outputResult", t.tracking_since AS "trackingSince",
         t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
-        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg",
+        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg", t.poll_lane AS "pollLane",
         ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
         t.tracked_at IS NOT NULL OR EXISTS (
           SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'

@@ -120,13 +120,16 @@ const RETRY_JITTER_MS = 10;
 
 interface Waiter {
   enqueuedAt: number;
+  /** Goes ahead of every waiter that is not (see `RateLimiter.acquire`). */
+  urgent: boolean;
   /** Had to wait for a later slot (not only for the source's answer): the rate held it back. */
   heldBack: boolean;
   resolve: (waitedMs: number) => void;
 }
 
 /**
- * One credential's callers in this process: they wait in line (FIFO) while
+ * One credential's callers in this process: they wait in line (FIFO, the
+ * urgent ones ahead of the others) while
  * the bucket draws slots from the source in small batches, and each is let go
  * at its slot's time.
  */
@@ -158,9 +161,12 @@ class CredentialQueue {
     return this.waiters.length === 0 && this.slots.length === 0 && !this.asking && !this.timer;
   }
 
-  enqueue(): Promise<number> {
+  enqueue(urgent: boolean): Promise<number> {
     return new Promise((resolve) => {
-      this.waiters.push({ enqueuedAt: this.clock.now(), heldBack: false, resolve });
+      const waiter = { enqueuedAt: this.clock.now(), urgent, heldBack: false, resolve };
+      const behind = urgent ? this.waiters.findIndex((other) => !other.urgent) : -1;
+      if (behind < 0) this.waiters.push(waiter);
+      else this.waiters.splice(behind, 0, waiter);
       this.pump();
     });
   }
@@ -284,12 +290,13 @@ export class RateLimiter {
   /**
    * Resolves once a call for `key` may go out, with the milliseconds it was
    * held back by the rate (0 when a slot was free at once, however long the
-   * source took to say so).
+   * source took to say so). An `urgent` caller goes ahead of the callers of
+   * `key` waiting that are not: the rate is the same, who waits is not.
    */
-  async acquire(key: string): Promise<number> {
+  async acquire(key: string, urgent = false): Promise<number> {
     this.forgetIdleQueues();
     this.changeWaiting(+1);
-    const waitedMs = await this.queue(key).enqueue();
+    const waitedMs = await this.queue(key).enqueue(urgent);
     this.changeWaiting(-1);
     this.observer.granted?.(waitedMs);
     return waitedMs;
