@@ -21,9 +21,6 @@ describe('poller: claim lanes under a rate-limited credential', () => {
       UXC_RATE_LIMIT: String(RATE),
       POLL_INTERVAL_MS: '1000',
       POLL_MAX_INTERVAL_MS: '5000',
-      // few slots, so that a running task claimed behind deep ones waits for
-      // few rate-limit tokens: the order of the claims is what is measured
-      POLLER_CONCURRENCY: '8',
       DISPATCHER_ENABLED: 'false',
     });
     for (const sid of deep) {
