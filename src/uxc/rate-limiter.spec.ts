@@ -2,6 +2,7 @@ import {
   LATE_SLOT_MS,
   LOOKAHEAD_MS,
   LocalSlots,
+  MAX_OVERTAKEN,
   RateLimiter,
   WINDOW_MS,
   grantSlots,
@@ -65,6 +66,19 @@ describe('RateLimiter', () => {
     expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(10);
     const spacing = times.slice(1).map((t, i) => t - times[i]);
     expect(Math.min(...spacing)).toBeGreaterThanOrEqual(WINDOW_MS / 10 - 1);
+  });
+
+  it('lets no caller be overtaken more than MAX_OVERTAKEN times', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(10, { clock });
+    const order: string[] = [];
+    const take = (name: string, urgent: boolean) =>
+      limiter.acquire('ak', urgent).then(() => order.push(name));
+    const all = [take('deep', false)];
+    for (let i = 0; i < MAX_OVERTAKEN + 5; i++) all.push(take(`urgent-${i}`, true));
+    await clock.advance(5000);
+    await Promise.all(all);
+    expect(order.indexOf('deep')).toBe(MAX_OVERTAKEN);
   });
 
   it('holds the rate for several limiters drawing on one source, as processes share the database', async () => {
