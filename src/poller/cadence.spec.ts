@@ -1,4 +1,4 @@
-import { NEAR_HEAD_QUEUE_NUM, errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
+import { NEAR_HEAD_QUEUE_NUM, errorBackoffDelay, nextPollAt, pollDelay, pollLane } from './cadence';
 
 const defaults = { intervalMs: 2000, maxIntervalMs: 30000 };
 
@@ -72,5 +72,36 @@ describe('nextPollAt', () => {
     const deadlines = [new Date(now.getTime() + 900), new Date(now.getTime() + 400)];
     expect(nextPollAt(now, 2000, deadlines)).toEqual(new Date(now.getTime() + 400));
     expect(nextPollAt(now, 2000, [new Date(now.getTime() - 1000)])).toEqual(now);
+  });
+});
+
+describe('pollLane', () => {
+  it('puts running, unknown and not yet observed tasks in lane 0', () => {
+    expect(pollLane('running', null)).toBe(0);
+    expect(pollLane('unknown', null)).toBe(0);
+    expect(pollLane(null, null)).toBe(0);
+  });
+
+  it('puts a queued task near the head, or of unknown position, in lane 0', () => {
+    for (let queueNum = 0; queueNum <= NEAR_HEAD_QUEUE_NUM; queueNum++) {
+      expect(pollLane('queued', queueNum)).toBe(0);
+    }
+    expect(pollLane('queued', null)).toBe(0);
+  });
+
+  it('puts a queued task behind the head in lane 1', () => {
+    for (const queueNum of [NEAR_HEAD_QUEUE_NUM + 1, 10, 300, 100000]) {
+      expect(pollLane('queued', queueNum)).toBe(1);
+    }
+  });
+
+  it('agrees with the cadence: lane 0 is exactly the tasks polled at the base interval', () => {
+    const options = { intervalMs: 2000, maxIntervalMs: 30000 };
+    for (const state of ['queued', 'running', null] as const) {
+      for (const queueNum of [null, 0, 1, 2, 3, 50]) {
+        const base = pollDelay(state, queueNum, options) === options.intervalMs;
+        expect(pollLane(state, queueNum) === 0).toBe(base);
+      }
+    }
   });
 });

@@ -35,6 +35,21 @@ export function pollDelay(
 }
 
 /**
+ * The poller's claim lanes (`tasks.poll_lane`). Lane 0 holds the tasks whose
+ * next change someone is waiting for: running, not yet observed, and queued
+ * near the head. Lane 1 holds the tasks deeper in UXC's queue, whose answer
+ * will most likely be "one place further". The claim gives lane 1 a fixed
+ * share of each batch (`LANE_1_SHARE` in the task store) and lane 0 the rest,
+ * so a deep queue can neither crowd out the running tasks nor starve.
+ */
+export type PollLane = 0 | 1;
+
+/** The lane a task is claimed in, from its state and queue position as last observed. */
+export function pollLane(state: TaskState | string | null, queueNum: number | null): PollLane {
+  return state === 'queued' && queueNum !== null && queueNum > NEAR_HEAD_QUEUE_NUM ? 1 : 0;
+}
+
+/**
  * Delay after the `consecutiveErrors`-th failed poll in a row (1 = the first):
  * exponential from the base interval, with jitter so that many tasks failing
  * together (an upstream outage) do not come back in one burst. A Retry-After

@@ -36,6 +36,7 @@ const task = (overrides: Partial<ClaimedTask> = {}): ClaimedTask => ({
   lastErrMsg: null,
   uxcAk: 'ak',
   uxcSkEnc: 'sealed',
+  pollLane: 0,
   hasSubscribers: true,
   lagMs: 0,
   ...overrides,
@@ -126,6 +127,24 @@ describe('decidePoll: answers', () => {
       options,
     );
     expect(decision.nextPollAt).toEqual(at(70_000));
+  });
+
+  it('moves a task between the claim lanes as its queue position changes', () => {
+    const queued = task({ state: 'queued', status: 100, queueNum: 10, message: 'queued' });
+    const answer = (queueNum: number): UxcOutcome =>
+      ok({ status: 100, progress: 0.2, queueNum, queueTotal: 0, message: 'queued' });
+    expect(decidePoll(queued, answer(2), at(60_000), options).changes).toMatchObject({
+      queueNum: 2,
+      pollLane: 0,
+    });
+    expect(decidePoll(task(), answer(10), at(60_000), options).changes).toMatchObject({
+      queueNum: 10,
+      pollLane: 1,
+    });
+    expect(decidePoll(queued, running(0.2), at(60_000), options).changes).toMatchObject({
+      state: 'running',
+      pollLane: 0,
+    });
   });
 });
 

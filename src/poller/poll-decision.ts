@@ -3,7 +3,7 @@ import type { NewTaskEvent } from '../tasks/task-history';
 import { isTerminal } from '../uxc/task-state';
 import type { UxcOutcome } from '../uxc/uxc-outcome';
 import type { StatusMap } from '../uxc/status-map';
-import { errorBackoffDelay, nextPollAt, pollDelay } from './cadence';
+import { errorBackoffDelay, nextPollAt, pollDelay, pollLane } from './cadence';
 import { Observation, detectChange } from './change-detection';
 import type { PollOutcome } from './poller.metrics';
 import type { ClaimedTask } from '../tasks/task.store';
@@ -212,6 +212,8 @@ function eventFields(observation: Observation): Omit<NewTaskEvent, 'type' | 'obs
 function taskFields(observation: Observation): Prisma.TaskUncheckedUpdateInput {
   return {
     ...eventFields(observation),
+    // the claim's lane moves with the state and queue position it follows from
+    pollLane: pollLane(observation.state, observation.queueNum),
     photoParameters: (observation.photoParameters as Prisma.InputJsonObject | null) ?? JSON_NULL,
     podIp: observation.podIp,
     podPort: observation.podPort,

@@ -22,7 +22,10 @@ import { WakeSchedule } from './wake-schedule';
 @Injectable()
 export class PollerService {
   private readonly logger = new Logger(PollerService.name);
+  /** Every task this poller holds, from its claim until its result is written. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Of those, the ones still waiting for UXC: what POLLER_CONCURRENCY bounds. */
+  private asking = 0;
   private ticking = false;
   private tickAgain = false;
   private behind = false;
@@ -70,7 +73,7 @@ export class PollerService {
     }
     this.ticking = true;
     try {
-      const room = this.config.env.pollerConcurrency - this.inFlight.size;
+      const room = this.room();
       const claimed = await this.leases.claim(room);
       // a full claim may have left due tasks behind: claim again as polls finish
       this.behind = room > 0 && claimed.length >= room;
@@ -120,31 +123,50 @@ export class PollerService {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
   }
 
+  /**
+   * Free poll slots. A slot is held while the poll waits for its rate-limit
+   * token and UXC's answer, not while its result is written: the writes are
+   * batched, and a slot held through a batch of history was a slot the
+   * credential's rate could not use. The writes still pending are bounded too
+   * (as many again as the slots), so a slow database slows the claims down.
+   */
+  private room(): number {
+    const concurrency = this.config.env.pollerConcurrency;
+    return Math.min(concurrency - this.asking, 2 * concurrency - this.inFlight.size);
+  }
+
   /** Claims the task again as soon as it is due (see `WakeSchedule`). */
   private wakeAt(at: Date | null): void {
     if (at !== null) this.wakeUps.add(at.getTime());
   }
 
   private start(task: ClaimedTask): void {
-    const poll = this.poll(task)
+    let asking = true;
+    this.asking++;
+    const answered = (): void => {
+      if (!asking) return;
+      asking = false;
+      this.asking--;
+      this.metrics.inFlight.set(this.asking);
+      // while behind, the next claim goes out once a quarter of the slots
+      // are free, not at the next tick: a tick's worth of claims was the
+      // poller's ceiling (concurrency ÷ tick, 128 polls a second)
+      if (this.behind && this.room() >= Math.ceil(this.config.env.pollerConcurrency / 4)) {
+        void this.tick();
+      }
+    };
+    const poll = this.poll(task, answered)
       .then((outcome) => this.metrics.polls.inc({ outcome }))
       .finally(() => {
         this.inFlight.delete(task.id);
-        this.metrics.inFlight.set(this.inFlight.size);
-        // while behind, the next claim goes out once a quarter of the slots
-        // are free, not at the next tick: a tick's worth of claims was the
-        // poller's ceiling (concurrency ÷ tick, 128 polls a second)
-        const concurrency = this.config.env.pollerConcurrency;
-        if (this.behind && concurrency - this.inFlight.size >= Math.ceil(concurrency / 4)) {
-          void this.tick();
-        }
+        answered();
       });
     this.inFlight.set(task.id, poll);
-    this.metrics.inFlight.set(this.inFlight.size);
+    this.metrics.inFlight.set(this.asking);
   }
 
-  /** One poll of one claimed task; never throws. */
-  private async poll(task: ClaimedTask): Promise<PollOutcome> {
+  /** One poll of one claimed task; never throws. `answered` frees its slot. */
+  private async poll(task: ClaimedTask, answered: () => void): Promise<PollOutcome> {
     const lease: TaskLease = { taskId: task.id, owner: this.owner };
     this.metrics.lag.observe(Math.max(0, task.lagMs) / 1000);
     try {
@@ -168,7 +190,11 @@ export class PollerService {
       }
 
       const credential = this.secrets.uxcCredential(task);
-      const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid);
+      // lane 0 goes ahead of the deep queue's polls waiting for the credential's
+      // tokens too, else the slots full of those would delay it all the same
+      const urgent = task.pollLane === 0;
+      const outcome: UxcOutcome = await this.uxc.getTask(credential, task.sid, urgent);
+      answered();
       this.refusals.observe(task.tenantId, credential.ak, outcome);
       return await this.apply(
         task,

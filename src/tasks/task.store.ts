@@ -23,6 +23,8 @@ export interface ClaimedTask {
   lastErrMsg: string | null;
   uxcAk: string;
   uxcSkEnc: string;
+  /** The claim lane it was taken from (`pollLane`): 0 is waited for, 1 is deep in UXC's queue. */
+  pollLane: number;
   /** Whether any subscription still waits on the task. */
   hasSubscribers: boolean;
   /** How late the poll is: claim time minus `next_poll_at`, in milliseconds. */
@@ -34,6 +36,13 @@ export interface ClaimedTask {
  * when the due tasks are shared out. A poller ticks at least every 250 ms.
  */
 export const POLLER_LIVENESS_MS = 5000;
+
+/**
+ * The part of each claim kept for lane 1 (queued behind the head) while lane
+ * 0 has more due than the rest: enough that a deep queue keeps moving, small
+ * enough that the running tasks keep most of the credential's rate.
+ */
+export const LANE_1_SHARE = 0.1;
 
 /**
  * The tasks table's poller transitions (claim, extend, complete, idle,
@@ -55,12 +64,15 @@ export class TaskStore {
   }
 
   /**
-   * Claims this poller's share of the due tasks, the longest overdue first, in
-   * one statement: at most `limit`, and at most the due tasks divided by the
-   * live pollers (rounded up), so the poller that ticks first does not take
-   * everything while the others idle. The claim also beats this poller's
-   * heartbeat, which is how the others count it. Counting the due tasks stops
-   * at `limit` × pollers, so the claim's cost stays bounded however many are due.
+   * Claims this poller's share of the due tasks in one statement: at most
+   * `limit`, and at most the due tasks divided by the live pollers (rounded
+   * up), so the poller that ticks first does not take everything while the
+   * others idle. The claim also beats this poller's heartbeat, which is how
+   * the others count it. Each lane (`pollLane`) is counted and taken on its
+   * own part of the (tracking, poll_lane, next_poll_at) index, the longest
+   * overdue first: lane 1 gets LANE_1_SHARE of the batch (more when lane 0
+   * has fewer due), lane 0 the rest. Counting stops at `limit` × pollers per
+   * lane, so the claim's cost stays bounded however many are due.
    */
   async claim(limit: number): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
@@ -73,22 +85,49 @@ export class TaskStore {
         SELECT count(*) + 1 AS n FROM poller_heartbeats
         WHERE seen_at > now() - ${POLLER_LIVENESS_MS} * interval '1 millisecond'
           AND owner <> ${this.owner}
-      ), due AS (
-        SELECT count(*) AS n FROM (
-          SELECT 1 FROM tasks
-          WHERE tracking = 'active'
-            AND next_poll_at <= now()
-            AND (locked_until IS NULL OR locked_until < now())
-          LIMIT ${limit} * (SELECT n FROM pollers)
-        ) d
-      ), next AS (
+      ), due AS MATERIALIZED (
+        -- each lane's share of the due tasks, counted once (not once per use below)
+        SELECT
+          ceil((SELECT count(*) FROM (
+            SELECT 1 FROM tasks
+            WHERE tracking = 'active' AND poll_lane = 0
+              AND next_poll_at <= now()
+              AND (locked_until IS NULL OR locked_until < now())
+            LIMIT ${limit} * (SELECT n FROM pollers)
+          ) d)::float8 / (SELECT n FROM pollers))::int AS lane0,
+          ceil((SELECT count(*) FROM (
+            SELECT 1 FROM tasks
+            WHERE tracking = 'active' AND poll_lane = 1
+              AND next_poll_at <= now()
+              AND (locked_until IS NULL OR locked_until < now())
+            LIMIT ${limit} * (SELECT n FROM pollers)
+          ) d)::float8 / (SELECT n FROM pollers))::int AS lane1
+      ), batch AS (
+        SELECT lane0, lane1, least(${limit}, lane0 + lane1) AS n FROM due
+      ), share AS MATERIALIZED (
+        -- lane 1's share, rounded up or down at random so that small batches
+        -- (one freed slot) still give it LANE_1_SHARE on average
+        SELECT n, least(lane1, greatest(n - lane0,
+          floor(n * ${LANE_1_SHARE}::float8 + random())::int)) AS lane1
+        FROM batch
+      ), next0 AS (
         SELECT id FROM tasks
-        WHERE tracking = 'active'
+        WHERE tracking = 'active' AND poll_lane = 0
           AND next_poll_at <= now()
           AND (locked_until IS NULL OR locked_until < now())
         ORDER BY next_poll_at
-        LIMIT least(${limit}, ceil((SELECT n FROM due)::float8 / (SELECT n FROM pollers))::int)
+        LIMIT (SELECT n - lane1 FROM share)
         FOR UPDATE SKIP LOCKED
+      ), next1 AS (
+        SELECT id FROM tasks
+        WHERE tracking = 'active' AND poll_lane = 1
+          AND next_poll_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY next_poll_at
+        LIMIT (SELECT lane1 FROM share)
+        FOR UPDATE SKIP LOCKED
+      ), next AS (
+        SELECT id FROM next0 UNION ALL SELECT id FROM next1
       )
       UPDATE tasks t
       SET locked_by = ${this.owner},
@@ -100,7 +139,7 @@ export class TaskStore {
         t.queue_num AS "queueNum", t.queue_total AS "queueTotal", t.cost_time AS "costTime",
         t.message, t.output_result AS "outputResult", t.tracking_since AS "trackingSince",
         t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
-        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg",
+        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg", t.poll_lane AS "pollLane",
         ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
         t.tracked_at IS NOT NULL OR EXISTS (
           SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
@@ -321,6 +360,7 @@ const COLUMNS: Record<string, { column: string; type: string }> = {
   progress: { column: 'progress', type: 'float8' },
   queueNum: { column: 'queue_num', type: 'int' },
   queueTotal: { column: 'queue_total', type: 'int' },
+  pollLane: { column: 'poll_lane', type: 'int' },
   costTime: { column: 'cost_time', type: 'float8' },
   message: { column: 'message', type: 'text' },
   outputResult: { column: 'output_result', type: 'jsonb' },

@@ -2,6 +2,7 @@ import {
   LATE_SLOT_MS,
   LOOKAHEAD_MS,
   LocalSlots,
+  MAX_OVERTAKEN,
   RateLimiter,
   WINDOW_MS,
   grantSlots,
@@ -42,6 +43,42 @@ describe('RateLimiter', () => {
     expect(Math.min(...spacing)).toBeGreaterThanOrEqual(WINDOW_MS / 10 - 1);
     expect(Math.max(...times)).toBeGreaterThanOrEqual((24 * WINDOW_MS) / 10 - 1);
     expect(limiter.waiting).toBe(0);
+  });
+
+  it('lets an urgent caller go ahead of the waiting callers that are not, at the same rate', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(10, { clock });
+    const order: string[] = [];
+    const times: number[] = [];
+    const take = (name: string, urgent: boolean) =>
+      limiter.acquire('ak', urgent).then(() => {
+        order.push(name);
+        times.push(clock.now());
+      });
+    const all = [
+      ...['deep-1', 'deep-2', 'deep-3', 'deep-4'].map((name) => take(name, false)),
+      take('urgent-1', true),
+      take('urgent-2', true),
+    ];
+    await clock.advance(2000);
+    await Promise.all(all);
+    expect(order).toEqual(['urgent-1', 'urgent-2', 'deep-1', 'deep-2', 'deep-3', 'deep-4']);
+    expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(10);
+    const spacing = times.slice(1).map((t, i) => t - times[i]);
+    expect(Math.min(...spacing)).toBeGreaterThanOrEqual(WINDOW_MS / 10 - 1);
+  });
+
+  it('lets no caller be overtaken more than MAX_OVERTAKEN times', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter(10, { clock });
+    const order: string[] = [];
+    const take = (name: string, urgent: boolean) =>
+      limiter.acquire('ak', urgent).then(() => order.push(name));
+    const all = [take('deep', false)];
+    for (let i = 0; i < MAX_OVERTAKEN + 5; i++) all.push(take(`urgent-${i}`, true));
+    await clock.advance(5000);
+    await Promise.all(all);
+    expect(order.indexOf('deep')).toBe(MAX_OVERTAKEN);
   });
 
   it('holds the rate for several limiters drawing on one source, as processes share the database', async () => {

@@ -113,6 +113,13 @@ export class LocalSlots implements SlotSource {
   }
 }
 
+/**
+ * How many urgent callers may go ahead of one that is not: past that it keeps
+ * its place, so the callers that are not get at least a tenth of the tokens
+ * however many urgent ones keep coming.
+ */
+export const MAX_OVERTAKEN = 9;
+
 /** When the source cannot be asked (database gone for a moment), ask again after this. */
 const SOURCE_RETRY_MS = 500;
 /** Asking again a little later than told spreads processes that were told the same time. */
@@ -120,13 +127,18 @@ const RETRY_JITTER_MS = 10;
 
 interface Waiter {
   enqueuedAt: number;
+  /** Goes ahead of the waiters that are not (see `RateLimiter.acquire`). */
+  urgent: boolean;
+  /** How many urgent waiters went ahead of this one. */
+  overtaken: number;
   /** Had to wait for a later slot (not only for the source's answer): the rate held it back. */
   heldBack: boolean;
   resolve: (waitedMs: number) => void;
 }
 
 /**
- * One credential's callers in this process: they wait in line (FIFO) while
+ * One credential's callers in this process: they wait in line (FIFO, the
+ * urgent ones ahead of the others) while
  * the bucket draws slots from the source in small batches, and each is let go
  * at its slot's time.
  */
@@ -158,9 +170,28 @@ class CredentialQueue {
     return this.waiters.length === 0 && this.slots.length === 0 && !this.asking && !this.timer;
   }
 
-  enqueue(): Promise<number> {
+  enqueue(urgent: boolean): Promise<number> {
     return new Promise((resolve) => {
-      this.waiters.push({ enqueuedAt: this.clock.now(), heldBack: false, resolve });
+      const waiter = {
+        enqueuedAt: this.clock.now(),
+        urgent,
+        overtaken: 0,
+        heldBack: false,
+        resolve,
+      };
+      // the waiters that are not urgent were overtaken the more the earlier
+      // they came: the urgent one goes before the first that may still be
+      const at = urgent
+        ? this.waiters.findIndex((other) => !other.urgent && other.overtaken < MAX_OVERTAKEN)
+        : -1;
+      if (at < 0) {
+        this.waiters.push(waiter);
+      } else {
+        for (let i = at; i < this.waiters.length; i++) {
+          if (!this.waiters[i].urgent) this.waiters[i].overtaken++;
+        }
+        this.waiters.splice(at, 0, waiter);
+      }
       this.pump();
     });
   }
@@ -284,12 +315,14 @@ export class RateLimiter {
   /**
    * Resolves once a call for `key` may go out, with the milliseconds it was
    * held back by the rate (0 when a slot was free at once, however long the
-   * source took to say so).
+   * source took to say so). An `urgent` caller goes ahead of the callers of
+   * `key` waiting that are not, each of which lets at most MAX_OVERTAKEN
+   * go ahead: the rate is the same, who waits is not.
    */
-  async acquire(key: string): Promise<number> {
+  async acquire(key: string, urgent = false): Promise<number> {
     this.forgetIdleQueues();
     this.changeWaiting(+1);
-    const waitedMs = await this.queue(key).enqueue();
+    const waitedMs = await this.queue(key).enqueue(urgent);
     this.changeWaiting(-1);
     this.observer.granted?.(waitedMs);
     return waitedMs;

@@ -86,9 +86,13 @@ export class UxcClient implements OnApplicationShutdown {
     return this.limiter;
   }
 
-  /** `POST /api/dispatch/task/get` for one sid, as the business party owning `credential`. */
-  async getTask(credential: UxcCredential, sid: string): Promise<UxcOutcome> {
-    const waitedMs = await this.limiter.acquire(credential.ak);
+  /**
+   * `POST /api/dispatch/task/get` for one sid, as the business party owning
+   * `credential`. An `urgent` call takes the credential's next rate-limit
+   * token before the waiting calls that are not.
+   */
+  async getTask(credential: UxcCredential, sid: string, urgent = false): Promise<UxcOutcome> {
+    const waitedMs = await this.limiter.acquire(credential.ak, urgent);
     this.options.metrics?.recordWait(waitedMs);
     const outcome = scrub(await this.send(credential, sid), credential.sk);
     this.options.metrics?.recordOutcome(outcome, credential.ak);
