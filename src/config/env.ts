@@ -207,7 +207,7 @@ function read(source: Source, options: ParseOptions): { env: Env; reader: Reader
     estimateRefreshMs: r.durationMs('ESTIMATE_REFRESH_MS', 5000, 10, 3_600_000),
     apiRateLimitPerMinute: r.int('API_RATE_LIMIT', 600, 1, 10_000_000),
     streamHeartbeatMs: r.durationMs('STREAM_HEARTBEAT_MS', 15_000, 10, 3_600_000),
-    opsSampleMs: r.durationMs('OPS_SAMPLE_MS', 30_000, 10, 3_600_000),
+    opsSampleMs: r.durationMs('OPS_SAMPLE_MS', 30_000, 100, 3_600_000),
     metricsToken: r.string('METRICS_TOKEN'),
     logLevel: 'info',
     logFormat: 'auto',

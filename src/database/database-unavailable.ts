@@ -1,3 +1,5 @@
+import { HttpException } from '@nestjs/common';
+
 /**
  * Whether an error says the database could not be reached or dropped the
  * connection, as opposed to refusing the statement. Requests that meet one
@@ -10,6 +12,8 @@
  * pool directly (a socket error code, a SQLSTATE, or pg's own messages).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // an answer the code chose (its message may quote what the client typed)
+  if (error instanceof HttpException) return false;
   const seen = new Set<unknown>();
   let current: unknown = error;
   while (typeof current === 'object' && current !== null && !seen.has(current)) {
@@ -32,6 +36,13 @@ interface Describable {
 /** Prisma's codes for the driver adapter's connection failures (see its error mapping). */
 const PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
 
+/**
+ * P2028 is any interactive-transaction failure; only this one means no
+ * connection came within the wait (a host that does not answer, or a pool
+ * that is full), which the same request later gets past.
+ */
+const TRANSACTION_NOT_STARTED = /Unable to start a transaction in the given time/;
+
 const ADAPTER_KINDS = new Set([
   'DatabaseNotReachable',
   'ConnectionClosed',
@@ -46,8 +57,22 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
  * down, crashed or not accepting connections yet; 53300: too many connections.
  */
 function isUnavailableSqlState(code: string): boolean {
-  return /^08[0-9A-Z]{3}$/.test(code) || /^57P0[123]$/.test(code) || code === '53300';
+  return CONNECTION_SQLSTATES.has(code);
 }
+
+/** Not 08P01 (protocol violation): that one is a statement of ours, not the network. */
+const CONNECTION_SQLSTATES = new Set([
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '08007',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 const PG_MESSAGES =
   /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed and is not queryable|the database system is (starting up|shutting down|in recovery mode)/i;
@@ -55,6 +80,9 @@ const PG_MESSAGES =
 function saysUnavailable(error: Describable): boolean {
   const code = typeof error.code === 'string' ? error.code : undefined;
   if (code !== undefined) {
+    if (code === 'P2028' && typeof error.message === 'string') {
+      if (TRANSACTION_NOT_STARTED.test(error.message)) return true;
+    }
     if (PRISMA_CODES.has(code) || SOCKET_CODES.has(code) || isUnavailableSqlState(code)) {
       return true;
     }
