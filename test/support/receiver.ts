@@ -3,6 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
 /** One request as the receiver saw it. */
+/** Standard Webhooks' tolerance for a timestamp's distance from the receiver's clock */
+const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
+
 export interface ReceivedRequest {
   /** Date.now() when the request's body had fully arrived */
   at: number;
@@ -117,7 +120,24 @@ export class WebhookReceiver {
 
   /** The verified payload, as a client would check it; throws when the signature does not verify. */
   static verify(request: ReceivedRequest, secret: string): unknown {
-    return new Webhook(secret).verify(request.body, request.headers);
+    // Webhook.verify judges the timestamp against the clock now, so a ledger
+    // read more than its 5-minute tolerance after a request arrived (a soak)
+    // would call every older request unsigned: judge it against the moment it
+    // arrived, and let the package compute the signature
+    const header = (name: string): string | undefined =>
+      Object.entries(request.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+    const id = header('webhook-id');
+    const stamp = header('webhook-timestamp');
+    const signatures = header('webhook-signature');
+    if (!id || !stamp || !signatures) throw new Error('missing webhook headers');
+    const seconds = Number(stamp);
+    if (!Number.isInteger(seconds)) throw new Error(`webhook-timestamp ${stamp} is not a number`);
+    if (Math.abs(request.at / 1000 - seconds) > SIGNATURE_TOLERANCE_SECONDS) {
+      throw new Error(`webhook-timestamp ${stamp} was stale when the request arrived`);
+    }
+    const expected = new Webhook(secret).sign(id, new Date(seconds * 1000), request.body);
+    if (!signatures.split(' ').includes(expected)) throw new Error('no matching signature');
+    return request.body === '' ? undefined : JSON.parse(request.body);
   }
 
   static verifies(request: ReceivedRequest, secret: string): boolean {
