@@ -142,6 +142,9 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
 
   it('disables an endpoint by hand: later events are held, not sent, and go out in order on re-enable', async () => {
     const hook = await receiver();
+    let answerQueued = (): void => undefined;
+    // the first webhook is still in flight when the endpoint is disabled
+    hook.script({ until: new Promise<void>((done) => (answerQueued = done)) });
     const endpoint = await newEndpoint(other, { url: hook.url('/manual') });
     const sid = 'BT|ep-manual';
     await call(other, 'POST', '/v1/tasks', { sid });
@@ -153,6 +156,11 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     });
     expect(disabled.status).toBe(200);
     expect(disabled.json.state).toBe('disabled');
+    // the receiver took it after all: it counts as delivered, and is not sent again on re-enable
+    answerQueued();
+    await waitFor('the in-flight webhook recorded as delivered', async () =>
+      (await deliveriesOf(endpoint.id)).some((d) => d.state === 'succeeded'),
+    );
     await appendTaskEvent(relay, other.tenant, sid, { type: 'task.running', state: 'running' });
     await appendTaskEvent(relay, other.tenant, sid, {
       type: 'task.succeeded',
@@ -178,7 +186,11 @@ describe('endpoints given up on: WEBHOOK_DISABLE_AFTER, endpoint.disabled, disab
     const enabled = await call(other, 'PATCH', `/v1/endpoints/${endpoint.id}`, { state: 'active' });
     expect(enabled.json.state).toBe('active');
     const got = await hook.waitForCount(3);
-    expect(got.slice(1).map((r) => bodyOf(r).type)).toEqual(['task.running', 'task.succeeded']);
+    expect(got.map((r) => bodyOf(r).type)).toEqual([
+      'task.queued',
+      'task.running',
+      'task.succeeded',
+    ]);
     expect(got.slice(1).map((r) => r.webhookId)).toEqual(held.slice(1).map((d) => d.id));
     expect(got.every((r) => WebhookReceiver.verifies(r, endpoint.secret))).toBe(true);
   });

@@ -285,7 +285,10 @@ const COMPLETE = `
       updated_at = now()
     FROM input i JOIN mine m ON m.id = i.lane_id
     WHERE d.id = i.delivery_id AND d.id = ANY ($4::text[])
-      AND d.state = 'pending' AND i.outcome <> 'release'
+      -- a delivery held by a disable while its request was in flight was
+      -- still taken by the receiver: it is delivered, not to be sent again
+      AND (d.state = 'pending' OR (d.state = 'held' AND i.outcome = 'succeeded'))
+      AND i.outcome <> 'release'
     RETURNING d.id, d.state, d.subscription_id, i.outcome
   ),
   -- = ANY (ARRAY(...)): an index probe per id (none at all, mostly), where a
@@ -419,8 +422,8 @@ const RELEASE_HELD = `
 
 // A disable by hand: every pending delivery held, back in sequence order (no
 // longer detached, no failure run), the lanes idle. A lane a dispatcher holds
-// keeps its lease: the attempt in flight ends, and its completion finds the
-// delivery held rather than pending, so nothing more goes out.
+// keeps its lease: the attempt in flight ends, its completion records a 2xx
+// as delivered and leaves any other outcome held, so nothing more goes out.
 const HOLD_PENDING = `
   WITH held AS (
     UPDATE deliveries SET state = 'held', detached = false, first_failed_at = NULL,

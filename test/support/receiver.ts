@@ -25,6 +25,8 @@ export interface Answer {
   status?: number;
   /** wait this long before answering */
   delayMs?: number;
+  /** answer only once this settles (the test decides when the request ends) */
+  until?: Promise<unknown>;
   headers?: Record<string, string>;
   body?: string;
   /** sets Retry-After (seconds or an HTTP date) */
@@ -248,10 +250,18 @@ export class WebhookReceiver {
         res.writeHead(request.status, responseHeaders);
         res.end(answer.body ?? (verified ? 'ok' : 'signature does not verify'));
       };
-      if (answer.delayMs) {
-        const timer = setTimeout(respond, answer.delayMs);
+      if (answer.delayMs || answer.until) {
+        let pending = true;
+        const once = (): void => {
+          if (!pending) return;
+          pending = false;
+          respond();
+        };
+        const timer = answer.delayMs ? setTimeout(once, answer.delayMs) : undefined;
+        void answer.until?.then(once, once);
         res.on('close', () => {
-          if (!res.writableFinished) {
+          if (pending && !res.writableFinished) {
+            pending = false;
             clearTimeout(timer);
             this.concurrent -= 1;
           }
