@@ -4,6 +4,7 @@ import { DatabasePool } from '../src/database/database-pool';
 import { RateBucketStore } from '../src/uxc/rate-bucket.store';
 import { LOOKAHEAD_MS, WINDOW_MS } from '../src/uxc/rate-limiter';
 import { createTestDatabase } from './support/database';
+import { waitFor } from './support/wait';
 
 describe('the shared rate stores on PostgreSQL', () => {
   let pools: Pool[];
@@ -38,6 +39,45 @@ describe('the shared rate stores on PostgreSQL', () => {
     const refused = grants.filter((grant) => grant.slotsInMs.length === 0);
     expect(refused.length).toBeGreaterThan(0);
     for (const grant of refused) expect(grant.retryInMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('hands out no slot that was already past when a take waited for another process to let go of the credential', async () => {
+    const rate = 5;
+    const [a, b] = pools.map((pool) => new RateBucketStore(pool, rate));
+    expect((await a.take('ak-waited', 1)).slotsInMs).toHaveLength(1);
+    await pools[0].query(
+      `UPDATE uxc_rate_buckets SET next_slot_at = now() - interval '1 minute' WHERE ak = 'ak-waited'`,
+    );
+    // another process's take, caught between locking the row and committing
+    const holder = await pools[0].connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM uxc_rate_buckets WHERE ak = 'ak-waited' FOR UPDATE`);
+      const waiting = b.take('ak-waited', 1);
+      // asked outside the holder's transaction, which would see one snapshot of pg_stat_activity
+      await waitFor('the take waiting for the row', async () => {
+        const { rows } = await pools[0].query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE wait_event_type = 'Lock' AND query LIKE '%uxc_rate_buckets%FOR UPDATE%'`,
+        );
+        return rows[0].n > 0;
+      });
+      const { rows } = await holder.query<{ released_at: Date }>(
+        'SELECT clock_timestamp() AS released_at',
+      );
+      await holder.query('COMMIT');
+      expect((await waiting).slotsInMs).toHaveLength(1);
+      // the slot is on the clock as it read once it had the row, so the next
+      // one is a whole spacing after that moment, not after the take began
+      const bucket = await pools[0].query<{ gap_ms: number }>(
+        `SELECT (extract(epoch FROM next_slot_at - $1::timestamptz) * 1000)::float8 AS gap_ms
+         FROM uxc_rate_buckets WHERE ak = 'ak-waited'`,
+        [rows[0].released_at],
+      );
+      expect(bucket.rows[0].gap_ms).toBeGreaterThanOrEqual(WINDOW_MS / rate);
+    } finally {
+      holder.release();
+    }
   });
 
   it("pauses a credential for every process on the database's clock", async () => {

@@ -17,11 +17,13 @@ export const WINDOW_MS = 1025;
 export const LOOKAHEAD_MS = 250;
 
 /**
- * A slot this process reaches later than this (its event loop was busy) is
- * given up, not spent: a call that late would crowd into the next process's
- * slots, and UXC would see more than the rate in that second.
+ * A slot this process reaches later than this (its event loop was busy, or
+ * the database's answer came late) is given up, not spent: a call that late
+ * would crowd into the next process's slots, and UXC would see more than the
+ * rate in that second. Together with the 25 ms WINDOW_MS keeps in hand per
+ * second, it bounds how far jitter can squeeze a second's calls together.
  */
-export const LATE_SLOT_MS = 100;
+export const LATE_SLOT_MS = 50;
 /** Spacings below this are not kept call by call. */
 export const TIMER_RESOLUTION_MS = 5;
 
