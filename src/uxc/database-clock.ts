@@ -7,10 +7,10 @@ const SAMPLES = 16;
  * answer, so the database read its clock somewhere in that round trip, and
  * the sample with the shortest round trip of the last few is the one trusted.
  *
- * Mapping a time the database handed out by the answer's arrival instead would
- * shift it by however long that answer took: under load one process's answer
- * takes 150 ms and another's 2 ms, and two slots the database spaced 205 ms
- * apart go out 57 ms apart.
+ * Mapping a time the database handed out by the answer's arrival instead
+ * shifts it by however long that answer took, which differs between
+ * processes under load: three relays on two busy cores sent two calls the
+ * database had spaced 205 ms apart 34 ms apart.
  */
 export class DatabaseClock {
   private readonly samples: { offsetMs: number; roundTripMs: number }[] = [];
