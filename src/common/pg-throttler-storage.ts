@@ -57,8 +57,9 @@ export class PgThrottlerStorage implements ThrottlerStorage {
   ): Promise<ThrottlerStorageRecord> {
     for (;;) {
       const now = Date.now();
-      const held = this.allowances.get(key);
-      if (held && held.endsAt > now) {
+      const stored = this.allowances.get(key);
+      const held = stored && stored.endsAt > now ? stored : undefined;
+      if (held) {
         if (held.next <= held.last) return record(held.next++, limit, held.endsAt - now);
         if (held.last >= limit) return record(held.next, limit, held.endsAt - now);
       }
@@ -68,12 +69,7 @@ export class PgThrottlerStorage implements ThrottlerStorage {
         await pending;
         continue;
       }
-      const reservation = this.reserve(
-        key,
-        ttl,
-        limit,
-        held && held.endsAt > now ? held : undefined,
-      );
+      const reservation = this.reserve(key, ttl, limit, held);
       this.reserving.set(key, reservation);
       try {
         await reservation;
