@@ -67,8 +67,12 @@ export interface AppendedEvent {
 /** Appends written per transaction, at most. */
 const APPEND_BATCH = 200;
 /**
- * Transactions written side by side: a batch's per-task updates take their
- * time, and the polls waiting on them hold the poller's slots meanwhile.
+ * Transactions written side by side, at most. A second one starts only when a
+ * whole batch is waiting: appends that arrive while a transaction is being
+ * written go together into the next one (group commit), so a trickle of
+ * changes costs a transaction per round trip, not one per change. Each
+ * transaction is some ten statements, and their round trips, not their
+ * rows, are what a batch costs.
  */
 const MAX_WRITERS = 4;
 
@@ -100,15 +104,19 @@ export class TaskHistory {
     });
   }
 
-  /** Starts another batch while fewer than MAX_WRITERS are being written. */
+  /** Starts a batch when no other is being written, or when a whole batch waits (see MAX_WRITERS). */
   private kick(): void {
-    while (this.writers < MAX_WRITERS && this.queue.length > 0 && !this.gathering) {
+    while (this.writers < this.writersWanted() && this.queue.length > 0 && !this.gathering) {
       this.writers++;
       void this.writeNext().finally(() => {
         this.writers--;
         this.kick();
       });
     }
+  }
+
+  private writersWanted(): number {
+    return Math.min(MAX_WRITERS, 1 + Math.floor(this.queue.length / APPEND_BATCH));
   }
 
   private async writeNext(): Promise<void> {
