@@ -103,6 +103,27 @@ export class World {
     }
   }
 
+  /**
+   * Every notified change as the relay's poller saw it (`task_events`), shaped
+   * like a receipt whose `at` is when the poll observed it: with the receipts,
+   * it splits notify latency into polling and delivery.
+   */
+  async observations(): Promise<Receipt[]> {
+    const client = await this.database.connect();
+    try {
+      const { rows } = await client.query<{ sid: string; message: string; at: string }>(
+        `SELECT t.sid, e.message, (extract(epoch FROM e.observed_at) * 1000)::float8 AS at
+           FROM task_events e JOIN tasks t ON t.id = e.task_id
+          WHERE e.type LIKE 'task.%'`,
+      );
+      return rows.map(
+        (row) => ({ sid: row.sid, message: row.message, at: Number(row.at) }) as Receipt,
+      );
+    } finally {
+      await client.end();
+    }
+  }
+
   async stop(): Promise<void> {
     await this.stopRelay().catch(() => undefined);
     await this.uxc.stop();
