@@ -28,12 +28,12 @@ describe('task history under a trickle of changes', () => {
     await relay?.close();
   });
 
-  it('writes the changes that arrive during a transaction together in the next one', async () => {
+  const leasedTasks = async (prefix: string, count: number): Promise<string[]> => {
     const subscriptions = await createSubscriptions(
       relay,
       tenant.tenant,
-      Array.from({ length: LATER + 1 }, (_, i) => ({
-        sid: `trickle-${i}`,
+      Array.from({ length: count }, (_, i) => ({
+        sid: `${prefix}-${i}`,
         callbackUrl: 'http://127.0.0.1:9/hook',
       })),
     );
@@ -41,13 +41,19 @@ describe('task history under a trickle of changes', () => {
     await relay.prisma.$executeRaw`
       UPDATE tasks SET locked_by = ${OWNER}, locked_until = now() + interval '1 minute'
       WHERE id = ANY(${ids}::text[])`;
-    const history = relay.app.get(TaskHistory);
-    const append = (taskId: string, queueNum: number) =>
-      history.append(
+    return ids;
+  };
+  const append = (taskId: string, queueNum: number) =>
+    relay.app
+      .get(TaskHistory)
+      .append(
         { taskId, owner: OWNER },
         { type: 'task.queued', state: 'queued', queueNum, observedAt: new Date() },
         { state: 'queued', queueNum },
       );
+
+  it('writes the changes that arrive during a transaction together in the next one', async () => {
+    const ids = await leasedTasks('trickle', LATER + 1);
 
     // the first transaction waits for a row lock held here, so it is still
     // being written while the other changes come in, one per tick
@@ -80,6 +86,41 @@ describe('task history under a trickle of changes', () => {
     // and each change queued its webhook, as a change written alone does
     const deliveries = await relay.prisma.delivery.count({ where: { taskId: { in: ids } } });
     expect(deliveries).toBe(LATER + 1);
+  });
+
+  it('starts another transaction beside one stuck on a row lock once many changes wait', async () => {
+    const ids = await leasedTasks('stuck', 61);
+    const blocker = new Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    const appended: Promise<unknown>[] = [];
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('UPDATE tasks SET sequence = sequence WHERE id = $1', [ids[0]]);
+      appended.push(append(ids[0], 1));
+      await waitForLockWait(blocker);
+      for (const taskId of ids.slice(1)) {
+        appended.push(append(taskId, 2));
+        await new Promise((done) => setImmediate(done));
+      }
+      // written while the first transaction still waits for the lock held here
+      const deadline = Date.now() + 10_000;
+      let written = 0;
+      while (written === 0 && Date.now() < deadline) {
+        const { rows } = await blocker.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM task_events WHERE task_id = ANY($1::text[])',
+          [ids.slice(1)],
+        );
+        written = rows[0].n;
+        if (written === 0) await new Promise((done) => setTimeout(done, 50));
+      }
+      expect(written).toBeGreaterThan(0);
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    await Promise.all(appended);
+    const events = await relay.prisma.taskEvent.count({ where: { taskId: { in: ids } } });
+    expect(events).toBe(ids.length);
   });
 });
 

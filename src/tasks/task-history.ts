@@ -67,13 +67,15 @@ export interface AppendedEvent {
 /** Appends written per transaction, at most. */
 const APPEND_BATCH = 200;
 /**
- * Transactions written side by side, at most. A second one starts only when a
- * whole batch is waiting: appends that arrive while a transaction is being
- * written go together into the next one (group commit), so a trickle of
- * changes costs a transaction per round trip, not one per change. Each
- * transaction is some ten statements, and their round trips, not their
- * rows, are what a batch costs.
+ * Appends that arrive while a transaction is being written go together into
+ * the next one (group commit), so a trickle of changes costs a transaction
+ * per round trip, not one per change: a transaction is some ten statements,
+ * and their round trips, not their rows, are what a batch costs. Another
+ * transaction starts beside the ones being written for every this many
+ * appends waiting, so one write stuck on a row lock holds back only these.
  */
+const WAITING_PER_WRITER = 50;
+/** Transactions written side by side, at most. */
 const MAX_WRITERS = 4;
 
 /**
@@ -104,7 +106,7 @@ export class TaskHistory {
     });
   }
 
-  /** Starts a batch when no other is being written, or when a whole batch waits (see MAX_WRITERS). */
+  /** Starts a batch when none is being written, or beside them when many wait (WAITING_PER_WRITER). */
   private kick(): void {
     while (this.writers < this.writersWanted() && this.queue.length > 0 && !this.gathering) {
       this.writers++;
@@ -116,7 +118,7 @@ export class TaskHistory {
   }
 
   private writersWanted(): number {
-    return Math.min(MAX_WRITERS, 1 + Math.floor(this.queue.length / APPEND_BATCH));
+    return Math.min(MAX_WRITERS, 1 + Math.floor(this.queue.length / WAITING_PER_WRITER));
   }
 
   private async writeNext(): Promise<void> {
