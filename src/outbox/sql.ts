@@ -34,6 +34,30 @@ export function pgRunner(db: Pool | PoolClient): SqlRunner {
   };
 }
 
+/**
+ * Runs `work` in one transaction on one client of the pool, its statements
+ * on that client. A ROLLBACK that fails means the connection is gone: the
+ * pool drops the client instead of handing it out again.
+ */
+export async function inPgTransaction<T>(
+  pool: Pool,
+  work: (sql: SqlRunner) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(pgRunner(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
 export function txRunner(tx: Prisma.TransactionClient): SqlRunner {
   return {
     rows<T>(statement: Statement): Promise<T[]> {

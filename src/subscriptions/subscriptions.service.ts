@@ -16,7 +16,7 @@ import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import { isUniqueViolation } from '../database/unique-violation';
 import { Prisma, Subscription } from '../generated/prisma/client';
-import { pgRunner, SqlRunner, txRunner } from '../outbox/sql';
+import { inPgTransaction, SqlRunner, txRunner } from '../outbox/sql';
 import { TaskOutbox } from '../tasks/task-outbox';
 import { goIdleIfUnsubscribed } from '../tasks/task.store';
 import { checkCallbackUrl } from '../webhooks/callback-url-policy';
@@ -299,21 +299,8 @@ export class SubscriptionsService {
   }
 
   /** Runs `work` in one transaction on one client of the shared pool. */
-  private async inTransaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
-    const client = await this.database.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(pgRunner(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // a ROLLBACK that fails means the connection is gone: the pool drops it
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  private inTransaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return inPgTransaction(this.database.pool, work);
   }
 }
 

@@ -1,17 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { PrismaService } from '../database/prisma.service';
+import { DatabasePool } from '../database/database-pool';
 import { QueueObservationStore } from '../estimates/queue-observation.store';
-import { txRunner } from '../outbox/sql';
+import { inPgTransaction, SqlRunner } from '../outbox/sql';
 import type { TaskState } from '../common/states';
 import { Prisma, Task, TaskEvent } from '../generated/prisma/client';
-import {
-  APPLY_TASK_CHANGES,
-  changesJson,
-  takeSequences,
-  TaskChanges,
-  taskOfRow,
-} from './task.store';
-import { encodeEventIdRange, TASK_EVENT_CHANNEL } from './task-event-channel';
+import { APPLY_HELD_TASK_CHANGES, changesJson, TaskChanges, taskOfRow } from './task.store';
+import { TASK_EVENT_CHANNEL } from './task-event-channel';
 import { TaskOutbox } from './task-outbox';
 
 /** The poll that holds a task: its id and the `locked_by` of the poller holding it. */
@@ -64,6 +58,72 @@ export interface AppendedEvent {
   deliveries: number;
 }
 
+/** The columns of a history row, in the order WRITE_HISTORY takes them. */
+const EVENT_COLUMNS = [
+  ['type', 'text', 'text'],
+  ['state', 'text', 'task_state'],
+  ['status', 'int', 'int'],
+  ['previous_state', 'text', 'task_state'],
+  ['previous_status', 'int', 'int'],
+  ['progress', 'float8', 'float8'],
+  ['queue_num', 'int', 'int'],
+  ['queue_total', 'int', 'int'],
+  ['cost_time', 'float8', 'float8'],
+  ['message', 'text', 'text'],
+  ['output_result', 'jsonb', 'jsonb'],
+  ['err_no', 'int', 'int'],
+  ['err_msg', 'text', 'text'],
+  ['observed_at', 'timestamptz', 'timestamptz'],
+] as const;
+
+// A batch's history in one statement and one round trip: the tasks still
+// leased to their poller take their sequences and changes (the tasks store's
+// APPLY_HELD_TASK_CHANGES, $1–$3), their events are inserted with those
+// sequences ($4 on, in batch order), and one NOTIFY announces the span of the
+// new rows' ids to event streams on every process (sent on commit). The
+// notification is a MATERIALIZED CTE joined once, so it runs once, and only
+// when a row was written. Event columns come back prefixed `event_`.
+const WRITE_HISTORY = `
+  WITH task AS (${APPLY_HELD_TASK_CHANGES}),
+  event AS (
+    INSERT INTO task_events (task_id, sequence, ${EVENT_COLUMNS.map(([column]) => column).join(', ')})
+    SELECT e.task_id, task.sequence, ${EVENT_COLUMNS.map(([column, , type]) => `e.${column}::${type}`).join(', ')}
+    FROM unnest($1::text[], ${EVENT_COLUMNS.map(([, array], i) => `$${i + 4}::${array}[]`).join(', ')})
+      AS e(task_id, ${EVENT_COLUMNS.map(([column]) => column).join(', ')})
+    JOIN task ON task.id = e.task_id
+    RETURNING *
+  ),
+  announced AS MATERIALIZED (
+    SELECT pg_notify($${EVENT_COLUMNS.length + 4}, min(id)::text || '-' || max(id)::text)
+    FROM event HAVING count(*) > 0
+  )
+  SELECT task.*, ${['id', 'sequence', ...EVENT_COLUMNS.map(([column]) => column)]
+    .map((column) => `event.${column} AS event_${column}`)
+    .join(', ')}
+  FROM task JOIN event ON event.task_id = task.id LEFT JOIN announced ON true`;
+
+/** A history row's JSON column as the statement takes it: SQL NULL, JSON null, or the value. */
+function outputResultText(value: NewTaskEvent['outputResult']): string | null {
+  if (value === undefined || value === null || value === Prisma.DbNull) return null;
+  if (value === Prisma.JsonNull) return 'null';
+  return JSON.stringify(value);
+}
+
+/** A row of WRITE_HISTORY: the task as Prisma names its fields, and its new event. */
+function writtenOfRow(row: Record<string, unknown>): { task: Task; event: TaskEvent } {
+  const taskColumns: Record<string, unknown> = {};
+  const eventColumns: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith('event_')) eventColumns[column.slice('event_'.length)] = value;
+    else taskColumns[column] = value;
+  }
+  const task = taskOfRow(taskColumns);
+  const event = taskOfRow(eventColumns) as unknown as TaskEvent;
+  event.id = BigInt(eventColumns.id as string);
+  event.taskId = task.id;
+  return { task, event };
+}
+
 /** Appends written per transaction, at most. */
 const APPEND_BATCH = 200;
 /**
@@ -93,7 +153,7 @@ export class TaskHistory {
   private gathering = false;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly database: DatabasePool,
     private readonly outbox: TaskOutbox,
     private readonly observations: QueueObservationStore,
   ) {}
@@ -154,58 +214,66 @@ export class TaskHistory {
   }
 
   private write(batch: QueuedAppend[]): Promise<(AppendedEvent | null)[]> {
-    return this.prisma.$transaction(
-      async (tx) => {
-        const rows = await takeSequences(
-          tx,
-          batch.map((item) => item.lease),
-        );
-        const sequenceOf = new Map(rows.map((row) => [row.id, row.sequence]));
-        const held = batch.filter((item) => sequenceOf.has(item.lease.taskId));
-        if (held.length === 0) return batch.map(() => null);
-        const events = await tx.taskEvent.createManyAndReturn({
-          data: held.map((item) => ({
-            ...item.event,
-            taskId: item.lease.taskId,
-            sequence: sequenceOf.get(item.lease.taskId) as number,
-          })),
-        });
-        const eventOf = new Map(events.map((event) => [event.taskId, event]));
-        // one notification for the whole batch, sent on commit: streams and long
-        // polls on every process read the rows back (see task-event-channel.ts)
-        const range = encodeEventIdRange(events.map((event) => event.id));
-        if (range) await tx.$executeRaw`SELECT pg_notify(${TASK_EVENT_CHANNEL}, ${range})`;
-        const updated = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
-          APPLY_TASK_CHANGES,
-          held.map((item) => item.lease.taskId),
-          held.map((item) => changesJson(item.changes)),
-        );
-        const taskOf = new Map(updated.map((row) => [row.id as string, taskOfRow(row)]));
-        const changed = held.map((item) => ({
-          task: taskOf.get(item.lease.taskId) as Task,
-          event: eventOf.get(item.lease.taskId) as TaskEvent,
-        }));
-        const counts = await this.outbox.enqueueForEvents(tx, changed);
-        // what the ETA of queued tasks learns from: one insert for the batch
-        await this.observations.record(
-          txRunner(tx),
-          changed.map(({ task, event }) => ({
-            tenantId: task.tenantId,
-            taskId: task.id,
-            type: event.type,
-            state: event.state,
-            previousState: event.previousState,
-            queueNum: event.queueNum,
-            costTime: event.costTime,
-            observedAt: event.observedAt,
-          })),
-        );
-        const written = new Map(
-          changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
-        );
-        return batch.map((item) => written.get(item.lease.taskId) ?? null);
-      },
-      { timeout: 60_000, maxWait: 60_000 },
+    return inPgTransaction(this.database.pool, async (sql) => {
+      const rows = await sql.rows<Record<string, unknown>>({
+        name: 'history.write',
+        text: WRITE_HISTORY,
+        values: [
+          batch.map((item) => item.lease.taskId),
+          batch.map((item) => changesJson(item.changes)),
+          batch.map((item) => item.lease.owner),
+          ...this.eventArrays(batch.map((item) => item.event)),
+          TASK_EVENT_CHANNEL,
+        ],
+      });
+      if (rows.length === 0) return batch.map(() => null);
+      const changed = rows.map(writtenOfRow);
+      const counts = await this.outbox.enqueueForEvents(sql, changed);
+      await this.recordObservations(sql, changed);
+      const written = new Map(
+        changed.map((change, i) => [change.task.id, { ...change, deliveries: counts[i] }]),
+      );
+      return batch.map((item) => written.get(item.lease.taskId) ?? null);
+    });
+  }
+
+  /** The events' columns as arrays, one per column of EVENT_COLUMNS. */
+  private eventArrays(events: NewTaskEvent[]): unknown[][] {
+    return [
+      events.map((e) => e.type),
+      events.map((e) => e.state ?? null),
+      events.map((e) => e.status ?? null),
+      events.map((e) => e.previousState ?? null),
+      events.map((e) => e.previousStatus ?? null),
+      events.map((e) => e.progress ?? null),
+      events.map((e) => e.queueNum ?? null),
+      events.map((e) => e.queueTotal ?? null),
+      events.map((e) => e.costTime ?? null),
+      events.map((e) => e.message ?? null),
+      events.map((e) => outputResultText(e.outputResult)),
+      events.map((e) => e.errNo ?? null),
+      events.map((e) => e.errMsg ?? null),
+      events.map((e) => e.observedAt),
+    ];
+  }
+
+  /** What the ETA of queued tasks learns from: one insert for the batch. */
+  private recordObservations(
+    sql: SqlRunner,
+    changed: { task: Task; event: TaskEvent }[],
+  ): Promise<number> {
+    return this.observations.record(
+      sql,
+      changed.map(({ task, event }) => ({
+        tenantId: task.tenantId,
+        taskId: task.id,
+        type: event.type,
+        state: event.state,
+        previousState: event.previousState,
+        queueNum: event.queueNum,
+        costTime: event.costTime,
+        observedAt: event.observedAt,
+      })),
     );
   }
 }

@@ -43,6 +43,16 @@ const LATEST_EVENTS = `
   ) e
   WHERE t.id = ANY ($1::text[])`;
 
+// The subscriptions that hear of the tasks' new events. A disabled endpoint
+// keeps what happens meanwhile, held. Only the fields a delivery is built from
+// are read, under Prisma's names.
+const SUBSCRIBERS_OF_TASKS = `
+  SELECT id, task_id AS "taskId", state, events, metadata, endpoint_id AS "endpointId",
+    include_photo_parameters AS "includePhotoParameters", callback_url AS "callbackUrl"
+  FROM subscriptions
+  WHERE task_id = ANY ($1::text[])
+    AND (state = 'active' OR (state = 'disabled' AND endpoint_id IS NOT NULL))`;
+
 type LatestEventRow = Omit<PayloadEvent, 'id'> & {
   id: string;
   taskId: string;
@@ -128,26 +138,21 @@ export class TaskOutbox {
     });
   }
 
-  /** One delivery of `event` for each active subscription of its task that wants it. */
-  async enqueueForEvent(tx: Tx, task: Task, event: TaskEvent): Promise<number> {
-    const [count] = await this.enqueueForEvents(tx, [{ task, event }]);
-    return count;
-  }
-
   /**
    * The deliveries of many tasks' events in two statements: one read of their
    * subscriptions, one insert of every delivery (which also wakes the lanes).
    * Returns how many deliveries each event got.
    */
-  async enqueueForEvents(tx: Tx, changes: { task: Task; event: TaskEvent }[]): Promise<number[]> {
+  async enqueueForEvents(
+    sql: SqlRunner,
+    changes: { task: Task; event: TaskEvent }[],
+  ): Promise<number[]> {
     const notified = changes.filter((change) => NOTIFIED_EVENT_TYPES.includes(change.event.type));
     if (notified.length === 0) return changes.map(() => 0);
-    const subscriptions = await tx.subscription.findMany({
-      where: {
-        taskId: { in: [...new Set(notified.map((change) => change.task.id))] },
-        // a disabled endpoint keeps what happens meanwhile, held
-        OR: [{ state: 'active' }, { state: 'disabled', endpointId: { not: null } }],
-      },
+    const subscriptions = await sql.rows<Subscription>({
+      name: 'outbox.subscribers-of-tasks',
+      text: SUBSCRIBERS_OF_TASKS,
+      values: [[...new Set(notified.map((change) => change.task.id))]],
     });
     const byTask = new Map<string, Subscription[]>();
     for (const subscription of subscriptions) {
@@ -162,7 +167,6 @@ export class TaskOutbox {
             .map((subscription) => this.delivery(task, event, subscription))
         : [],
     );
-    const sql = txRunner(tx);
     await this.store.enqueue(sql, perEvent.flat());
     const finished = changes
       .filter(({ task }) => FINISHED_TRACKINGS.includes(task.tracking))

@@ -293,24 +293,6 @@ export async function trackTask(
 }
 
 /**
- * Hands out the next history sequence of each task its lease holder still
- * holds. The row lock taken here orders concurrent writers of one task, and
- * the counter lives on the task row, so a sequence is never handed out twice,
- * not across restarts, not across replicas.
- */
-export function takeSequences(
-  tx: Prisma.TransactionClient,
-  leases: { taskId: string; owner: string }[],
-): Promise<{ id: string; sequence: number }[]> {
-  return tx.$queryRaw<{ id: string; sequence: number }[]>`
-    UPDATE tasks t SET sequence = t.sequence + 1
-    FROM unnest(${leases.map((lease) => lease.taskId)}::text[],
-                ${leases.map((lease) => lease.owner)}::text[]) AS l(id, owner)
-    WHERE t.id = l.id AND t.locked_by = l.owner
-    RETURNING t.id, t.sequence`;
-}
-
-/**
  * purge: deletes up to `limit` tasks that finished before `cutoff`; their
  * events, subscriptions, deliveries and attempts go with them (foreign keys
  * cascade). An idle task (no subscriber left) counts from when it went idle;
@@ -385,11 +367,18 @@ function valueOf(column: string, type: string): string {
   return `(c.v ->> '${column}')::${type}`;
 }
 
-// apply (a poll's changes): every task of a batch changes in this one statement: a field a change
-// leaves out keeps its value. One statement instead of one per task was most
-// of a busy poll cycle's time in the database round trips.
-export const APPLY_TASK_CHANGES = `
+// apply under lease (a poll's changes, as the history write's first step):
+// each task of a batch that its poller still holds takes its next
+// history sequence, gets its changes (a field a change leaves out keeps its
+// value) and is given back, all in this one statement. The counter lives on
+// the task row and the row lock orders concurrent writers of one task, so a
+// sequence is never handed out twice, not across restarts, not across
+// replicas. A task whose lease was lost is not returned, and nothing of it is
+// written. `$1` task ids, `$2` the changes as `changesJson` made them, `$3` the
+// `locked_by` each poll held its task under.
+export const APPLY_HELD_TASK_CHANGES = `
   UPDATE tasks t SET
+    sequence = t.sequence + 1,
     ${Object.values(COLUMNS)
       .map(
         ({ column, type }) =>
@@ -398,8 +387,8 @@ export const APPLY_TASK_CHANGES = `
       .join(',\n    ')},
     locked_by = NULL,
     locked_until = NULL
-  FROM unnest($1::text[], $2::jsonb[]) AS c(id, v)
-  WHERE t.id = ANY ($1::text[]) AND t.id = c.id
+  FROM unnest($1::text[], $2::jsonb[], $3::text[]) AS c(id, v, owner)
+  WHERE t.id = ANY ($1::text[]) AND t.id = c.id AND t.locked_by = c.owner
   RETURNING t.*`;
 
 /** The changes as the statement's JSON: column names, Prisma's DbNull as JSON null. */
