@@ -77,7 +77,21 @@ async function run(context: BenchContext): Promise<BenchResult> {
       ),
     );
     // when the poller saw each change: notify latency = this + the dispatcher's part
-    const observed = latencyOf(notifyLatencies(await world.observations(), spec, clock));
+    const observations = await world.observations();
+    const observed = latencyOf(notifyLatencies(observations, spec, clock));
+    // which step of the lifecycle the polling part of the latency comes from
+    const observedByStep = Object.fromEntries(
+      [...new Set(observations.map((o) => o.message))].sort().map((message) => [
+        message,
+        latencyOf(
+          notifyLatencies(
+            observations.filter((o) => o.message === message),
+            spec,
+            clock,
+          ),
+        ),
+      ]),
+    );
     const order = orderCheck(receipts);
     const cpu = after.cpuSeconds - before.cpuSeconds;
     const uxcCalls = uxcAfter.calls - uxcBefore.calls;
@@ -96,6 +110,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
       notifyLatency: latency,
       terminalNotifyLatency: terminal,
       observeLatency: observed,
+      observeLatencyByStep: observedByStep,
       uxcCalls,
       stateChanges,
       uxcCallsPerStateChange: round(uxcCalls / stateChanges, 2),

@@ -12,6 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
 import { writeReadmeTable } from './support/readme-table';
+import { relayEnvOverride } from './support/world';
 
 const RESULTS_DIR = join(__dirname, '..', '..', 'bench', 'results');
 const README = join(__dirname, '..', '..', 'bench', 'README.md');
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
       code: code(),
       // a profiled relay is slower; an embedded server is not the machine's own
       relayCpuProfile: Boolean(process.env.BENCH_CPU_PROF),
+      relayEnvOverride: relayEnvOverride(),
       database: process.env.DATABASE_URL ? 'the server of DATABASE_URL' : 'embedded PostgreSQL',
       machine: { ...host, postgres },
       setup: result.setup,

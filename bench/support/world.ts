@@ -44,7 +44,7 @@ export class World {
     const profileDir = process.env.BENCH_CPU_PROF;
     if (profileDir) nodeArgs = ['--cpu-prof', '--cpu-prof-dir', profileDir, ...nodeArgs];
     this.relay = await RelayProcess.start(
-      { DATABASE_URL: this.database.url, UXC_BASE_URL: this.uxcUrl, ...env },
+      { DATABASE_URL: this.database.url, UXC_BASE_URL: this.uxcUrl, ...env, ...relayEnvOverride() },
       nodeArgs,
     );
     this.api = new ApiClient(this.relay.url, BENCH_API_KEY);
@@ -130,4 +130,19 @@ export class World {
     await this.receiver.stop();
     await this.database.drop();
   }
+}
+
+/**
+ * BENCH_RELAY_ENV='{"POLLER_CONCURRENCY":"128"}': settings laid over every
+ * scenario's own, to try a setting without editing the scenario (the results
+ * file records them).
+ */
+export function relayEnvOverride(): Record<string, string> {
+  const text = process.env.BENCH_RELAY_ENV;
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error('BENCH_RELAY_ENV must be a JSON object of settings');
+  }
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
 }
