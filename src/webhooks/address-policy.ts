@@ -89,6 +89,23 @@ const EMBEDDED_V4: { rule: Rule; group: number }[] = [
  * Node accepts (`::ffff:127.0.0.1`, `fe80::1%eth0`); anything else is refused.
  */
 export function isAddressAllowed(ip: string, allowPrivateNetworks: boolean): AddressVerdict {
+  // the dispatcher asks again for every webhook to the same few addresses, and
+  // BlockList's matching (an object per check and list) was 3% of a busy relay
+  const key = `${allowPrivateNetworks ? 'p' : 'n'}${ip}`;
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    if (verdicts.size >= VERDICTS_KEPT) verdicts.clear();
+    verdict = judge(ip, allowPrivateNetworks);
+    verdicts.set(key, verdict);
+  }
+  return { ...verdict };
+}
+
+/** Verdicts kept, at most: a verdict depends only on the address and the setting. */
+const VERDICTS_KEPT = 10_000;
+const verdicts = new Map<string, AddressVerdict>();
+
+function judge(ip: string, allowPrivateNetworks: boolean): AddressVerdict {
   const address = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   if (isIPv4(address)) return judgeV4(address, allowPrivateNetworks);
   // A zone index (`fe80::1%eth0`) only ever appears on link-local addresses,
