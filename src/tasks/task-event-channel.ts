@@ -13,21 +13,11 @@ export interface EventIdRange {
 
 /**
  * One notification per appended batch, carrying only the span of its row ids
- * (`"<first>-<last>"`): a NOTIFY payload is capped at 8000 bytes, and the rows
+ * (`"<first>-<last>"`, written by the history write's statement in
+ * task-history.ts): a NOTIFY payload is capped at 8000 bytes, and the rows
  * themselves are read back by those who listen. Rows of other batches that
  * fall inside the span are read too; listeners drop what they have seen.
  */
-export function encodeEventIdRange(ids: readonly bigint[]): string | undefined {
-  if (ids.length === 0) return undefined;
-  let from = ids[0];
-  let to = ids[0];
-  for (const id of ids) {
-    if (id < from) from = id;
-    if (id > to) to = id;
-  }
-  return `${from}-${to}`;
-}
-
 export function parseEventIdRange(payload: string): EventIdRange | undefined {
   const match = /^(\d{1,19})-(\d{1,19})$/.exec(payload);
   if (!match) return undefined;
