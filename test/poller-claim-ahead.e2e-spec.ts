@@ -56,9 +56,7 @@ describe('a poller with more due tasks than slots', () => {
     for (const sid of sids) {
       const task = await taskOf(relay, tenant.tenant.id, sid);
       const events = await eventsOf(relay, task.id);
-      expect(events.map((event) => event.type)).toEqual(
-        polled.has(sid) ? ['task.running'] : [],
-      );
+      expect(events.map((event) => event.type)).toEqual(polled.has(sid) ? ['task.running'] : []);
       expect(task.lockedUntil).toBeNull();
     }
   });
