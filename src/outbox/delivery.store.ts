@@ -376,9 +376,15 @@ const COMPLETE = `
           AND c.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
         FOR UPDATE SKIP LOCKED`)}
   ),
+  -- an idle lane that another transaction holds is skipped, not waited for:
+  -- it is an outbox write waking it, which may wait in turn for a lane this
+  -- statement locked above (a deadlock); SWEEP_IDLE removes it if it stays idle
   swept AS (
     DELETE FROM delivery_lanes
-    WHERE id = ANY ($16::text[]) AND due_at IS NULL AND locked_by IS NULL
+    WHERE id = ANY (ARRAY(
+      SELECT id FROM delivery_lanes
+      WHERE id = ANY ($16::text[]) AND due_at IS NULL AND locked_by IS NULL
+      FOR UPDATE SKIP LOCKED))
   )
   SELECT i.lane_id, i.delivery_id, (m.id IS NOT NULL) AS mine, d.state
   FROM input i LEFT JOIN mine m ON m.id = i.lane_id LEFT JOIN done d ON d.id = i.delivery_id`;
@@ -636,7 +642,13 @@ const DISABLE_FAILING_ENDPOINTS = `
      WHERE r.endpoint_id = d.id)::int AS held
   FROM disabled d`;
 
-const SWEEP_IDLE = `DELETE FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL`;
+// Idle lanes, except those another transaction holds (an outbox write waking
+// them, which may wait for another lane this statement took: a deadlock).
+const SWEEP_IDLE = `
+  DELETE FROM delivery_lanes
+  WHERE id = ANY (ARRAY(
+    SELECT id FROM delivery_lanes WHERE due_at IS NULL AND locked_by IS NULL
+    FOR UPDATE SKIP LOCKED))`;
 
 const STATS = `
   SELECT count(*)::int AS pending,
