@@ -2,6 +2,7 @@ import { EstimatesModule } from '../estimates/estimates.module';
 import { Module } from '@nestjs/common';
 import { WorkLoop } from '../common/work-loop';
 import { ConfigService } from '../config/config.service';
+import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { UxcModule } from '../uxc/uxc.module';
@@ -27,10 +28,10 @@ import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
     },
     {
       provide: TaskStore,
-      inject: [PrismaService, ConfigService],
-      useFactory: (prisma: PrismaService, config: ConfigService) =>
+      inject: [PrismaService, DatabasePool, ConfigService],
+      useFactory: (prisma: PrismaService, database: DatabasePool, config: ConfigService) =>
         // a lease outlives the slowest UXC answer plus the writes after it
-        new TaskStore(prisma, new WorkLoop(config.env.uxcTimeoutMs)),
+        new TaskStore(prisma, database, new WorkLoop(config.env.uxcTimeoutMs)),
     },
     PollerService,
     HistoryRetentionService,

@@ -1,4 +1,5 @@
 import { WorkLoop } from '../common/work-loop';
+import { DatabasePool } from '../database/database-pool';
 import { PrismaService } from '../database/prisma.service';
 import type { TaskState } from '../common/states';
 import { Prisma, Task } from '../generated/prisma/client';
@@ -44,6 +45,79 @@ export const POLLER_LIVENESS_MS = 5000;
  */
 export const LANE_1_SHARE = 0.1;
 
+// claim (see TaskStore.claim): $1 the poller, $2 POLLER_LIVENESS_MS, $3 the
+// most it takes, $4 LANE_1_SHARE, $5 its lease in ms. A named statement, so
+// each connection plans it once instead of at every claim.
+const CLAIM = `
+  WITH beat AS (
+    INSERT INTO poller_heartbeats (owner, seen_at) VALUES ($1::text, now())
+    ON CONFLICT (owner) DO UPDATE SET seen_at = EXCLUDED.seen_at
+  ), pollers AS (
+    -- this poller counts once whether or not its row existed before this statement
+    SELECT count(*) + 1 AS n FROM poller_heartbeats
+    WHERE seen_at > now() - $2::float8 * interval '1 millisecond'
+      AND owner <> $1::text
+  ), due AS MATERIALIZED (
+    -- each lane's share of the due tasks, counted once (not once per use below)
+    SELECT
+      ceil((SELECT count(*) FROM (
+        SELECT 1 FROM tasks
+        WHERE tracking = 'active' AND poll_lane = 0
+          AND next_poll_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        LIMIT $3::int * (SELECT n FROM pollers)
+      ) d)::float8 / (SELECT n FROM pollers))::int AS lane0,
+      ceil((SELECT count(*) FROM (
+        SELECT 1 FROM tasks
+        WHERE tracking = 'active' AND poll_lane = 1
+          AND next_poll_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        LIMIT $3::int * (SELECT n FROM pollers)
+      ) d)::float8 / (SELECT n FROM pollers))::int AS lane1
+  ), batch AS (
+    SELECT lane0, lane1, least($3::int, lane0 + lane1) AS n FROM due
+  ), share AS MATERIALIZED (
+    -- lane 1's share, rounded up or down at random so that small batches
+    -- (one freed slot) still give it LANE_1_SHARE on average
+    SELECT n, least(lane1, greatest(n - lane0,
+      floor(n * $4::float8 + random())::int)) AS lane1
+    FROM batch
+  ), next0 AS (
+    SELECT id FROM tasks
+    WHERE tracking = 'active' AND poll_lane = 0
+      AND next_poll_at <= now()
+      AND (locked_until IS NULL OR locked_until < now())
+    ORDER BY next_poll_at
+    LIMIT (SELECT n - lane1 FROM share)
+    FOR UPDATE SKIP LOCKED
+  ), next1 AS (
+    SELECT id FROM tasks
+    WHERE tracking = 'active' AND poll_lane = 1
+      AND next_poll_at <= now()
+      AND (locked_until IS NULL OR locked_until < now())
+    ORDER BY next_poll_at
+    LIMIT (SELECT lane1 FROM share)
+    FOR UPDATE SKIP LOCKED
+  ), next AS (
+    SELECT id FROM next0 UNION ALL SELECT id FROM next1
+  )
+  UPDATE tasks t
+  SET locked_by = $1::text,
+      locked_until = now() + $5::float8 * interval '1 millisecond'
+  FROM next, tenants ten
+  WHERE t.id = next.id AND ten.id = t.tenant_id
+  RETURNING
+    t.id, t.tenant_id AS "tenantId", t.sid, t.state, t.status, t.progress,
+    t.queue_num AS "queueNum", t.queue_total AS "queueTotal", t.cost_time AS "costTime",
+    t.message, t.output_result AS "outputResult", t.tracking_since AS "trackingSince",
+    t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
+    t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg", t.poll_lane AS "pollLane",
+    ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
+    t.tracked_at IS NOT NULL OR EXISTS (
+      SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
+    ) AS "hasSubscribers",
+    (extract(epoch FROM now() - t.next_poll_at) * 1000)::float8 AS "lagMs"`;
+
 /**
  * The tasks table's poller transitions (claim, extend, complete, idle,
  * release) under leases on `tasks` rows, so any number of pollers on one database share the
@@ -57,6 +131,7 @@ export class TaskStore {
 
   constructor(
     private readonly prisma: PrismaService,
+    private readonly database: DatabasePool,
     readonly loop: WorkLoop,
   ) {
     this.owner = loop.owner;
@@ -76,75 +151,12 @@ export class TaskStore {
    */
   async claim(limit: number): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
-    return this.prisma.$queryRaw<ClaimedTask[]>`
-      WITH beat AS (
-        INSERT INTO poller_heartbeats (owner, seen_at) VALUES (${this.owner}, now())
-        ON CONFLICT (owner) DO UPDATE SET seen_at = EXCLUDED.seen_at
-      ), pollers AS (
-        -- this poller counts once whether or not its row existed before this statement
-        SELECT count(*) + 1 AS n FROM poller_heartbeats
-        WHERE seen_at > now() - ${POLLER_LIVENESS_MS} * interval '1 millisecond'
-          AND owner <> ${this.owner}
-      ), due AS MATERIALIZED (
-        -- each lane's share of the due tasks, counted once (not once per use below)
-        SELECT
-          ceil((SELECT count(*) FROM (
-            SELECT 1 FROM tasks
-            WHERE tracking = 'active' AND poll_lane = 0
-              AND next_poll_at <= now()
-              AND (locked_until IS NULL OR locked_until < now())
-            LIMIT ${limit} * (SELECT n FROM pollers)
-          ) d)::float8 / (SELECT n FROM pollers))::int AS lane0,
-          ceil((SELECT count(*) FROM (
-            SELECT 1 FROM tasks
-            WHERE tracking = 'active' AND poll_lane = 1
-              AND next_poll_at <= now()
-              AND (locked_until IS NULL OR locked_until < now())
-            LIMIT ${limit} * (SELECT n FROM pollers)
-          ) d)::float8 / (SELECT n FROM pollers))::int AS lane1
-      ), batch AS (
-        SELECT lane0, lane1, least(${limit}, lane0 + lane1) AS n FROM due
-      ), share AS MATERIALIZED (
-        -- lane 1's share, rounded up or down at random so that small batches
-        -- (one freed slot) still give it LANE_1_SHARE on average
-        SELECT n, least(lane1, greatest(n - lane0,
-          floor(n * ${LANE_1_SHARE}::float8 + random())::int)) AS lane1
-        FROM batch
-      ), next0 AS (
-        SELECT id FROM tasks
-        WHERE tracking = 'active' AND poll_lane = 0
-          AND next_poll_at <= now()
-          AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY next_poll_at
-        LIMIT (SELECT n - lane1 FROM share)
-        FOR UPDATE SKIP LOCKED
-      ), next1 AS (
-        SELECT id FROM tasks
-        WHERE tracking = 'active' AND poll_lane = 1
-          AND next_poll_at <= now()
-          AND (locked_until IS NULL OR locked_until < now())
-        ORDER BY next_poll_at
-        LIMIT (SELECT lane1 FROM share)
-        FOR UPDATE SKIP LOCKED
-      ), next AS (
-        SELECT id FROM next0 UNION ALL SELECT id FROM next1
-      )
-      UPDATE tasks t
-      SET locked_by = ${this.owner},
-          locked_until = now() + ${this.leaseMs} * interval '1 millisecond'
-      FROM next, tenants ten
-      WHERE t.id = next.id AND ten.id = t.tenant_id
-      RETURNING
-        t.id, t.tenant_id AS "tenantId", t.sid, t.state, t.status, t.progress,
-        t.queue_num AS "queueNum", t.queue_total AS "queueTotal", t.cost_time AS "costTime",
-        t.message, t.output_result AS "outputResult", t.tracking_since AS "trackingSince",
-        t.error_since AS "errorSince", t.consecutive_errors AS "consecutiveErrors",
-        t.last_err_no AS "lastErrNo", t.last_err_msg AS "lastErrMsg", t.poll_lane AS "pollLane",
-        ten.uxc_ak AS "uxcAk", ten.uxc_sk_enc AS "uxcSkEnc",
-        t.tracked_at IS NOT NULL OR EXISTS (
-          SELECT 1 FROM subscriptions s WHERE s.task_id = t.id AND s.state = 'active'
-        ) AS "hasSubscribers",
-        (extract(epoch FROM now() - t.next_poll_at) * 1000)::float8 AS "lagMs"`;
+    const { rows } = await this.database.pool.query<ClaimedTask>({
+      name: 'poller.claim',
+      text: CLAIM,
+      values: [this.owner, POLLER_LIVENESS_MS, limit, LANE_1_SHARE, this.leaseMs],
+    });
+    return rows;
   }
 
   /**
