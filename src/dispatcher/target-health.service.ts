@@ -3,7 +3,7 @@ import { AlertsService } from '../alerts/alerts.service';
 import { ConfigService } from '../config/config.service';
 import { DatabasePool } from '../database/database-pool';
 import { DeliveryStore, DisabledEndpoint, DisabledTarget } from '../outbox/delivery.store';
-import { pgRunner } from '../outbox/sql';
+import { inPgTransaction } from '../outbox/sql';
 import { disableReason, shouldDisable, sweepIntervalMs, TargetHealth } from './target-health';
 
 /** Subscriptions looked at per sweep; the oldest failures first, the rest next time. */
@@ -57,11 +57,7 @@ export class TargetHealthService implements OnApplicationBootstrap, OnModuleDest
     if (due.length === 0) return { subscriptions: [], endpoints: [] };
     const health = new Map<string, TargetHealth>(due.map((c) => [c.id, c]));
     const window = formatDuration(disableAfterMs);
-    const client = await this.database.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const sql = pgRunner(client);
+    const { subscriptions, endpoints } = await inPgTransaction(this.database.pool, async (sql) => {
       const subscriptions = await this.store.disableFailing(
         sql,
         due.filter((c) => !c.endpoint).map((c) => c.id),
@@ -95,31 +91,26 @@ export class TargetHealthService implements OnApplicationBootstrap, OnModuleDest
           heldDeliveries: target.heldDeliveries,
         });
       }
-      await client.query('COMMIT');
-      for (const target of subscriptions) {
-        this.logger.warn({
-          msg: `subscription ${target.subscriptionId} (sid ${target.sid}, tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/subscriptions/${target.subscriptionId} {"state":"active"}`,
-          subscriptionId: target.subscriptionId,
-          tenantId: target.tenantId,
-          sid: target.sid,
-          heldDeliveries: target.heldDeliveries,
-        });
-      }
-      for (const target of endpoints) {
-        this.logger.warn({
-          msg: `endpoint ${target.endpointId} (tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/endpoints/${target.endpointId} {"state":"active"}`,
-          endpointId: target.endpointId,
-          tenantId: target.tenantId,
-          heldDeliveries: target.heldDeliveries,
-        });
-      }
       return { subscriptions, endpoints };
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      throw error;
-    } finally {
-      client.release(broken);
+    });
+    for (const target of subscriptions) {
+      this.logger.warn({
+        msg: `subscription ${target.subscriptionId} (sid ${target.sid}, tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/subscriptions/${target.subscriptionId} {"state":"active"}`,
+        subscriptionId: target.subscriptionId,
+        tenantId: target.tenantId,
+        sid: target.sid,
+        heldDeliveries: target.heldDeliveries,
+      });
     }
+    for (const target of endpoints) {
+      this.logger.warn({
+        msg: `endpoint ${target.endpointId} (tenant ${target.tenantId}) disabled: its webhooks failed without a success for WEBHOOK_DISABLE_AFTER; ${target.heldDeliveries} deliveries held until PATCH /v1/endpoints/${target.endpointId} {"state":"active"}`,
+        endpointId: target.endpointId,
+        tenantId: target.tenantId,
+        heldDeliveries: target.heldDeliveries,
+      });
+    }
+    return { subscriptions, endpoints };
   }
 }
 
