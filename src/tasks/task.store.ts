@@ -45,6 +45,14 @@ export const POLLER_LIVENESS_MS = 5000;
  */
 export const LANE_1_SHARE = 0.1;
 
+/** The due tasks of one claim lane that nobody holds, off the (tracking, poll_lane, next_poll_at) index. */
+function dueInLane(lane: 0 | 1): string {
+  return `SELECT id FROM tasks
+    WHERE tracking = 'active' AND poll_lane = ${lane}
+      AND next_poll_at <= now()
+      AND (locked_until IS NULL OR locked_until < now())`;
+}
+
 // claim (see TaskStore.claim): $1 the poller, $2 POLLER_LIVENESS_MS, $3 the
 // most it takes, $4 LANE_1_SHARE, $5 its lease in ms. A named statement, so
 // each connection plans it once instead of at every claim.
@@ -61,17 +69,11 @@ const CLAIM = `
     -- each lane's share of the due tasks, counted once (not once per use below)
     SELECT
       ceil((SELECT count(*) FROM (
-        SELECT 1 FROM tasks
-        WHERE tracking = 'active' AND poll_lane = 0
-          AND next_poll_at <= now()
-          AND (locked_until IS NULL OR locked_until < now())
+        ${dueInLane(0)}
         LIMIT $3::int * (SELECT n FROM pollers)
       ) d)::float8 / (SELECT n FROM pollers))::int AS lane0,
       ceil((SELECT count(*) FROM (
-        SELECT 1 FROM tasks
-        WHERE tracking = 'active' AND poll_lane = 1
-          AND next_poll_at <= now()
-          AND (locked_until IS NULL OR locked_until < now())
+        ${dueInLane(1)}
         LIMIT $3::int * (SELECT n FROM pollers)
       ) d)::float8 / (SELECT n FROM pollers))::int AS lane1
   ), batch AS (
@@ -83,18 +85,12 @@ const CLAIM = `
       floor(n * $4::float8 + random())::int)) AS lane1
     FROM batch
   ), next0 AS (
-    SELECT id FROM tasks
-    WHERE tracking = 'active' AND poll_lane = 0
-      AND next_poll_at <= now()
-      AND (locked_until IS NULL OR locked_until < now())
+    ${dueInLane(0)}
     ORDER BY next_poll_at
     LIMIT (SELECT n - lane1 FROM share)
     FOR UPDATE SKIP LOCKED
   ), next1 AS (
-    SELECT id FROM tasks
-    WHERE tracking = 'active' AND poll_lane = 1
-      AND next_poll_at <= now()
-      AND (locked_until IS NULL OR locked_until < now())
+    ${dueInLane(1)}
     ORDER BY next_poll_at
     LIMIT (SELECT lane1 FROM share)
     FOR UPDATE SKIP LOCKED
