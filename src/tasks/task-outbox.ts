@@ -43,9 +43,21 @@ const LATEST_EVENTS = `
   ) e
   WHERE t.id = ANY ($1::text[])`;
 
-// The subscriptions that hear of the tasks' new events. A disabled endpoint
-// keeps what happens meanwhile, held. Only the fields a delivery is built from
-// are read, under Prisma's names.
+/** What a delivery is built from, of its subscription. */
+type Subscriber = Pick<
+  Subscription,
+  | 'id'
+  | 'taskId'
+  | 'state'
+  | 'events'
+  | 'metadata'
+  | 'endpointId'
+  | 'includePhotoParameters'
+  | 'callbackUrl'
+>;
+
+// The subscriptions that hear of the tasks' new events, as Subscribers. A
+// disabled endpoint keeps what happens meanwhile, held.
 const SUBSCRIBERS_OF_TASKS = `
   SELECT id, task_id AS "taskId", state, events, metadata, endpoint_id AS "endpointId",
     include_photo_parameters AS "includePhotoParameters", callback_url AS "callbackUrl"
@@ -149,12 +161,12 @@ export class TaskOutbox {
   ): Promise<number[]> {
     const notified = changes.filter((change) => NOTIFIED_EVENT_TYPES.includes(change.event.type));
     if (notified.length === 0) return changes.map(() => 0);
-    const subscriptions = await sql.rows<Subscription>({
+    const subscriptions = await sql.rows<Subscriber>({
       name: 'outbox.subscribers-of-tasks',
       text: SUBSCRIBERS_OF_TASKS,
       values: [[...new Set(notified.map((change) => change.task.id))]],
     });
-    const byTask = new Map<string, Subscription[]>();
+    const byTask = new Map<string, Subscriber[]>();
     for (const subscription of subscriptions) {
       const list = byTask.get(subscription.taskId) ?? [];
       list.push(subscription);
@@ -263,11 +275,7 @@ export class TaskOutbox {
     return this.store.cancelPending(txRunner(tx), subscriptionId);
   }
 
-  private delivery(
-    task: PayloadTask,
-    event: PayloadEvent,
-    subscription: Subscription,
-  ): NewDelivery {
+  private delivery(task: PayloadTask, event: PayloadEvent, subscription: Subscriber): NewDelivery {
     return {
       id: newId('msg'),
       subscriptionId: subscription.id,
@@ -281,7 +289,7 @@ export class TaskOutbox {
     };
   }
 
-  private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscription): string {
+  private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscriber): string {
     // the body is built once, here, and stored: its estimate is the one of the
     // moment the event was observed, from the statistics this process has cached
     const estimate = this.estimates.estimate(
