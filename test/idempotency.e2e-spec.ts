@@ -1,4 +1,8 @@
+import { RequestMethod } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService } from '@nestjs/core';
 import request from 'supertest';
+import { IdempotencyInterceptor } from '../src/idempotency/idempotency.interceptor';
 import { IdempotencyKeyPurger } from '../src/idempotency/idempotency.module';
 import { TEST_ADMIN_TOKEN, TestApp } from './support/app';
 import { bearer, createTwoTenantRelay, TenantFixture } from './support/factories';
@@ -217,5 +221,44 @@ describe('Idempotency-Key on POST', () => {
         expect.arrayContaining(['#/components/parameters/IdempotencyKey']),
       ]);
     }
+  });
+
+  it('is taken by every POST route of the running relay, and by no read route', () => {
+    const routes: { route: string; method: number; idempotent: boolean }[] = [];
+    for (const wrapper of relay.app.get(DiscoveryService).getControllers()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | null;
+      if (!controller) continue;
+      const onClass = (Reflect.getMetadata(INTERCEPTORS_METADATA, controller) ?? []) as unknown[];
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as Record<string, unknown>)[name];
+        if (typeof handler !== 'function') continue;
+        const method = Reflect.getMetadata(METHOD_METADATA, handler) as number | undefined;
+        if (method === undefined) continue;
+        const onHandler = (Reflect.getMetadata(INTERCEPTORS_METADATA, handler) ?? []) as unknown[];
+        const idempotent = [...onClass, ...onHandler].includes(IdempotencyInterceptor);
+        routes.push({ route: `${controller.name}.${name}`, method, idempotent });
+      }
+    }
+    const posts = routes.filter((r) => r.method === RequestMethod.POST);
+    expect(posts.length).toBeGreaterThan(10);
+    expect(posts.filter((r) => !r.idempotent).map((r) => r.route)).toEqual([]);
+    const reads = routes.filter((r) => r.method === RequestMethod.GET);
+    expect(reads.length).toBeGreaterThan(10);
+    expect(reads.filter((r) => r.idempotent).map((r) => r.route)).toEqual([]);
+  });
+
+  it('replays a POST of another module than subscriptions (a stream token)', async () => {
+    const send = () =>
+      request(relay.url)
+        .post('/v1/stream-tokens')
+        .set(bearer(acme))
+        .set('Idempotency-Key', 'stream-token-1')
+        .send({});
+    const first = await send();
+    expect(first.status).toBe(201);
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
   });
 });

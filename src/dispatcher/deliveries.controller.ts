@@ -18,6 +18,7 @@ import {
   DeliveryResponseDto,
 } from './dto/delivery-response.dto';
 import { RedeliverDto } from './dto/redeliver.dto';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('deliveries')
 @UseGuards(TenantAuthGuard)
@@ -78,6 +79,7 @@ export class DeliveriesController {
   }
 
   @Post('deliveries/:id/redeliver')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({
     summary:

@@ -32,6 +32,7 @@ import {
   UpdateEndpointDto,
 } from './dto/endpoint.dto';
 import { EndpointsService } from './endpoints.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('endpoints')
 @UseGuards(TenantAuthGuard)
@@ -43,6 +44,7 @@ export class EndpointsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: 'Add an endpoint: one URL for the events of every tracked task',
     description:
@@ -119,6 +121,7 @@ export class EndpointsController {
   }
 
   @Post(':id/secret/rotate')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -134,6 +137,7 @@ export class EndpointsController {
   }
 
   @Post(':id/recover')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Send again what the endpoint missed in a window',

@@ -12,6 +12,7 @@ import {
   TrackTaskDto,
 } from './dto/track-task.dto';
 import { EndpointsService } from './endpoints.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('tasks')
 @UseGuards(TenantAuthGuard)
@@ -20,6 +21,7 @@ export class TrackedTasksController {
   constructor(private readonly endpoints: EndpointsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: "Track a task for the tenant's endpoints, without a callback URL",
     description:
@@ -39,6 +41,7 @@ export class TrackedTasksController {
   }
 
   @Post('batch')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary: `Track up to ${TRACK_BATCH_MAX_ITEMS} tasks at once`,

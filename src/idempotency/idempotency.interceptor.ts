@@ -23,8 +23,8 @@ import {
 import { IdempotencyStore } from './idempotency.store';
 
 /**
- * `Idempotency-Key` on every POST, as Stripe does it. Registered globally
- * (APP_INTERCEPTOR), so a POST route added anywhere gets it. It runs after the
+ * `Idempotency-Key` on every POST, as Stripe does it. Each POST route carries
+ * it (`@Idempotent()`; a test fails on one that does not). It runs after the
  * guards, so the key belongs to the authenticated caller: the tenant, or the
  * admin token. The key is claimed before the handler runs (one insert: of
  * two concurrent requests only one executes, the other answers 409), and the

@@ -1,5 +1,4 @@
-import { Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyStore } from './idempotency.store';
@@ -46,14 +45,15 @@ export class IdempotencyKeyPurger implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** `Idempotency-Key` on every POST route, present and future: a global interceptor and its table. */
+/**
+ * `Idempotency-Key` on every POST route (`@Idempotent()`) and its table.
+ * Global, so that the interceptor of a route in any module finds its store
+ * and the secrets that seal stored answers.
+ */
+@Global()
 @Module({
   imports: [TenantSecretsModule],
-  providers: [
-    IdempotencyStore,
-    IdempotencyKeyPurger,
-    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-  ],
-  exports: [IdempotencyStore],
+  providers: [IdempotencyStore, IdempotencyKeyPurger, IdempotencyInterceptor],
+  exports: [IdempotencyStore, IdempotencyInterceptor, TenantSecretsModule],
 })
 export class IdempotencyModule {}

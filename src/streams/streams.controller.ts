@@ -29,6 +29,7 @@ import { CreateStreamTokenDto, StreamTokenResponseDto } from './dto/stream-token
 import { StreamQueryDto } from './dto/stream.query';
 import { StreamAuthGuard, StreamRequest } from './stream-auth.guard';
 import { StreamsService } from './streams.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 const LAST_EVENT_ID_HEADER = ApiHeader({
   name: 'Last-Event-ID',
@@ -57,6 +58,7 @@ export class StreamsController {
   constructor(private readonly streams: StreamsService) {}
 
   @Post('stream-tokens')
+  @Idempotent()
   @UseGuards(TenantAuthGuard)
   @ApiOperation({
     summary: 'A short-lived token that opens streams as `?token=`, for browsers',

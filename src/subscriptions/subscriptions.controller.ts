@@ -36,6 +36,7 @@ import { ListSubscriptionsQueryDto } from './dto/list-subscriptions.query';
 import { SubscriptionPageDto, SubscriptionResponseDto } from './dto/subscription-response.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('subscriptions')
 @UseGuards(TenantAuthGuard)
@@ -47,6 +48,7 @@ export class SubscriptionsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({
     summary: 'Subscribe a callback URL to a task',
     description:
@@ -70,6 +72,7 @@ export class SubscriptionsController {
   }
 
   @Post('batch')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary: `Subscribe up to ${BATCH_MAX_ITEMS} callbacks at once`,
@@ -140,6 +143,7 @@ export class SubscriptionsController {
   }
 
   @Post(':id/recover')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Send again what the subscription missed in a window',

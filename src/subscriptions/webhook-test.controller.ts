@@ -5,6 +5,7 @@ import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-ten
 import { TenantAuthGuard } from '../tenants/tenant-auth.guard';
 import { WebhookTestDto, WebhookTestResultDto } from './dto/webhook-test.dto';
 import { WebhookTestService } from './webhook-test.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('webhook secret')
 @UseGuards(TenantAuthGuard)
@@ -13,6 +14,7 @@ export class WebhookTestController {
   constructor(private readonly webhookTest: WebhookTestService) {}
 
   @Post()
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Send one signed `webhook.test` event now and report the answer',

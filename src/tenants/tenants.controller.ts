@@ -32,6 +32,7 @@ import {
 } from './dto/tenant-response.dto';
 import { UpdateTenantDto } from './dto/update-tenant.dto';
 import { TenantsService } from './tenants.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('tenants (admin)')
 @ApiForbiddenResponse({
@@ -44,6 +45,7 @@ export class TenantsController {
   constructor(private readonly tenants: TenantsService) {}
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: 'Create a tenant; its first API key is shown only in this answer' })
   @AdminRoute()
   @ApiCreatedResponse({ type: CreatedTenantDto })
@@ -78,6 +80,7 @@ export class TenantsController {
   }
 
   @Post(':id/api-keys')
+  @Idempotent()
   @ApiOperation({ summary: 'A new API key; older keys keep working until deleted' })
   @AdminRoute({ notFound: true })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })

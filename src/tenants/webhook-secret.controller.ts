@@ -5,6 +5,7 @@ import { AuthenticatedTenant, CurrentTenant } from './authenticated-tenant';
 import { WebhookSecretDto } from './dto/tenant-response.dto';
 import { TenantAuthGuard } from './tenant-auth.guard';
 import { TenantSecrets } from './tenant-secrets.service';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 
 @ApiTags('webhook secret')
 @UseGuards(TenantAuthGuard)
@@ -21,6 +22,7 @@ export class WebhookSecretController {
   }
 
   @Post('rotate')
+  @Idempotent()
   @HttpCode(200)
   @ApiOperation({
     summary:
