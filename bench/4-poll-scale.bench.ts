@@ -13,11 +13,11 @@ import { World } from './support/world';
  * long each running task waits between two polls.
  */
 async function run(context: BenchContext): Promise<BenchResult> {
-  // quick runs a twentieth: first polls of every task at the credential's 200/s
-  // take tasks ÷ 200 seconds before the window can begin
-  const tasks = context.size(100_000, 5_000);
-  const running = context.size(1_000, 50);
-  const windowMs = context.size(60_000, 15_000);
+  // quick runs a twenty-fifth: the first polls of every task, at most the
+  // credential's 200/s, take tasks ÷ 200 seconds before the window can begin
+  const tasks = context.size(100_000, 4_000);
+  const running = context.size(1_000, 40);
+  const windowMs = context.size(60_000, 10_000);
   const spec = { kind: 'static' as const, running, maxQueueNum: 300 };
   const env = { UXC_RATE_LIMIT: '200' };
   const world = await World.start(context, { spec, hosts: 1 });

@@ -39,7 +39,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
     const api = world.api!;
     const prefix = `api${Date.now()}`;
     const callbackUrl = world.callbackUrl(0, '/hooks');
-    const maxMs = context.size(30_000, 8_000);
+    const maxMs = context.size(30_000, 5_000);
 
     context.log('POST /v1/subscriptions, a new sid each');
     const single = await load(CLIENTS, context.size(20_000, 2_000), maxMs, async (i) => {
@@ -67,7 +67,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
     }
 
     context.log('GET /v1/tasks/:sid');
-    const get = await load(CLIENTS, context.size(100_000, 10_000), maxMs, async (i) => {
+    const get = await load(CLIENTS, context.size(100_000, 5_000), maxMs, async (i) => {
       const sid = encodeURIComponent(sidOf(prefix, i % Math.max(1, sids)));
       return (await api.call('GET', `/v1/tasks/${sid}`)).status;
     });

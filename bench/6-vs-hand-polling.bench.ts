@@ -21,7 +21,7 @@ async function run(context: BenchContext): Promise<BenchResult> {
   const spec: PlanSpec = context.quick
     ? {
         kind: 'mix',
-        maxDepth: 20,
+        maxDepth: 12,
         minRunMs: 2_000,
         maxRunMs: 9_000,
         positionMs: 500,

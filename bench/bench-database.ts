@@ -32,46 +32,63 @@ function connector(url: string): () => Promise<Client> {
   };
 }
 
+/** The embedded server of this run, started by the first scenario that needs one. */
+let embedded: Promise<{ url: string; stop: () => Promise<void> }> | undefined;
+
+async function startEmbedded(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'uxc-relay-bench-pg-'));
+  const server = await startEmbeddedPostgres({
+    dataDir: join(dir, 'pg'),
+    persistent: false,
+  }).catch((error: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    url: server.url,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The server the scenarios' databases are created on: `DATABASE_URL`'s, else one embedded for the whole run. */
+async function adminUrl(): Promise<string> {
+  const configured = process.env.DATABASE_URL;
+  if (configured !== undefined && configured !== '') return configured;
+  embedded ??= startEmbedded();
+  return (await embedded).url;
+}
+
+/** Stops the embedded server, if the run started one. */
+export async function stopBenchServer(): Promise<void> {
+  const server = embedded;
+  embedded = undefined;
+  if (server) await (await server).stop();
+}
+
 /**
  * A fresh, empty database for one scenario (the relay migrates it at start),
  * so every table starts without statistics, as after a deploy: on the server
- * of `DATABASE_URL` when set, otherwise on an embedded PostgreSQL in a
- * temporary directory.
+ * of `DATABASE_URL` when set, otherwise on an embedded PostgreSQL that the
+ * run's scenarios share (each in a database of its own).
  */
 export async function createBenchDatabase(): Promise<BenchDatabase> {
-  const adminUrl = process.env.DATABASE_URL;
-  if (adminUrl === undefined || adminUrl === '') {
-    const dir = mkdtempSync(join(tmpdir(), 'uxc-relay-bench-pg-'));
-    const embedded = await startEmbeddedPostgres({
-      dataDir: join(dir, 'pg'),
-      persistent: false,
-    }).catch((error: unknown) => {
-      rmSync(dir, { recursive: true, force: true });
-      throw error;
-    });
-    return {
-      url: embedded.url,
-      serverVersion: await versionOf(embedded.url),
-      connect: connector(embedded.url),
-      drop: async () => {
-        await embedded.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
+  const admin = await adminUrl();
   const name = `uxc_relay_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
+  const client = new Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE "${name}"`);
+  await client.end();
+  const url = new URL(admin);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     serverVersion: await versionOf(url.toString()),
     connect: connector(url.toString()),
     drop: async () => {
-      const client = new Client({ connectionString: adminUrl });
+      const client = new Client({ connectionString: admin });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext, BenchResult, BenchScenario } from './bench-scenario';
+import { stopBenchServer } from './bench-database';
 import { writeReadmeTable } from './support/readme-table';
 import { relayEnvOverride } from './support/world';
 
@@ -169,8 +170,12 @@ async function main(): Promise<void> {
 }
 
 main()
-  .then(() => process.exit(0))
-  .catch((error: unknown) => {
+  .then(async () => {
+    await stopBenchServer();
+    process.exit(0);
+  })
+  .catch(async (error: unknown) => {
     console.error(error instanceof Error ? error.stack : error);
+    await stopBenchServer().catch(() => undefined);
     process.exit(1);
   });
