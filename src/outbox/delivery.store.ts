@@ -261,11 +261,21 @@ const COMPLETE = `
       AS i(lane_id, lane_version, delivery_id, outcome, next_attempt_at, lane_next, lane_at,
            hold_until, at, status_code, duration_ms, error, response_body, response_headers)
   ),
+  -- a probe of the primary key per lane: "l.id = ANY ($2)" was planned as a
+  -- scan of every lane once the batch was large against the table
   mine AS (
-    SELECT l.id, l.version, l.subscription_id, l.host FROM delivery_lanes l
-    WHERE l.id = ANY ($2::text[]) AND l.locked_by = $1
+    SELECT l.id, l.version, l.subscription_id, l.host
+    FROM (SELECT DISTINCT lane_id FROM input) w JOIN delivery_lanes l ON l.id = w.lane_id
+    WHERE l.locked_by = $1
     ORDER BY l.id
-    FOR UPDATE
+    FOR UPDATE OF l
+  ),
+  -- the completions of the lanes still ours, joined once here: the planner
+  -- believes a CTE holds a row or so, and joined inside each statement below
+  -- it looped over one CTE for every row of the other (batch² comparisons)
+  ours AS MATERIALIZED (
+    SELECT i.*, m.version AS leased_version, m.host
+    FROM input i JOIN mine m ON m.id = i.lane_id
   ),
   attempt AS (
     INSERT INTO delivery_attempts (delivery_id, at, status_code, duration_ms, error, response_body, response_headers)
@@ -283,8 +293,8 @@ const COMPLETE = `
       detached = d.detached OR i.outcome = 'detach',
       completed_at = CASE WHEN i.outcome IN ('succeeded', 'failed', 'superseded') THEN now() END,
       updated_at = now()
-    FROM input i JOIN mine m ON m.id = i.lane_id
-    WHERE d.id = i.delivery_id AND d.id = ANY ($4::text[])
+    FROM ours i
+    WHERE d.id = i.delivery_id
       -- a delivery held by a disable while its request was in flight was
       -- still taken by the receiver: it is delivered, not to be sent again
       AND (d.state = 'pending' OR (d.state = 'held' AND i.outcome = 'succeeded'))
@@ -318,27 +328,28 @@ const COMPLETE = `
   held AS (
     UPDATE deliveries SET state = 'held', updated_at = now()
     WHERE subscription_id = ANY (ARRAY(SELECT id FROM gone))
-      AND state = 'pending' AND id <> ALL (ARRAY(SELECT id FROM done))
+      AND state = 'pending' AND id NOT IN (SELECT id FROM done)
   ),
   own_lanes AS (
     INSERT INTO delivery_lanes (id, subscription_id, delivery_id, host, due_at)
-    SELECT done.id, done.subscription_id, done.id, m.host, i.next_attempt_at
-    FROM done JOIN input i ON i.delivery_id = done.id JOIN mine m ON m.id = i.lane_id
-    WHERE done.outcome = 'detach'
+    SELECT done.id, done.subscription_id, done.id, o.host, o.next_attempt_at
+    FROM ours o JOIN done ON done.id = o.delivery_id
+    -- most batches detach nothing: then no row of ours is joined at all
+    WHERE o.delivery_id = ANY (ARRAY(SELECT id FROM done WHERE outcome = 'detach'))
     ON CONFLICT (id) DO UPDATE SET due_at = excluded.due_at, locked_by = NULL, hold_until = NULL
   ),
   lanes AS (
     UPDATE delivery_lanes l SET
       locked_by = NULL,
       due_at = CASE
-        WHEN m.version <> i.lane_version OR i.lane_next = 'now' THEN now()
+        WHEN i.leased_version <> i.lane_version OR i.lane_next = 'now' THEN now()
         WHEN i.lane_next = 'idle' THEN NULL
         ELSE i.lane_at END,
       hold_until = i.hold_until,
       -- only a head that failed waits for a time of its own
       retrying = i.lane_next = 'at' 
-    FROM input i JOIN mine m ON m.id = i.lane_id
-    WHERE l.id = i.lane_id AND l.id = ANY ($2::text[])
+    FROM ours i
+    WHERE l.id = i.lane_id
     RETURNING l.id, l.subscription_id, l.due_at
   ),
   -- a success moves its target's last_success_at (for the disable sweep) only
@@ -363,8 +374,8 @@ const COMPLETE = `
         SELECT c.id FROM subscriptions c
         WHERE c.id = ANY (ARRAY(SELECT id FROM succeeded))
           AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
-          AND c.id <> ALL (ARRAY(SELECT id FROM gone))
-          AND c.id <> ALL (ARRAY(SELECT id FROM finished))
+          AND c.id NOT IN (SELECT id FROM gone)
+          AND c.id NOT IN (SELECT id FROM finished)
         FOR UPDATE SKIP LOCKED`)}
   ),
   endpoint_success AS (${endpointSql.recordSuccess(`
@@ -373,7 +384,7 @@ const COMPLETE = `
             SELECT endpoint_id FROM row_success WHERE endpoint_id IS NOT NULL
             UNION SELECT endpoint_id FROM finished WHERE succeeded AND endpoint_id IS NOT NULL))
           AND (c.last_success_at IS NULL OR c.last_success_at < now() - interval '1 second')
-          AND c.id <> ALL (ARRAY(SELECT id FROM gone_endpoints))
+          AND c.id NOT IN (SELECT id FROM gone_endpoints)
         FOR UPDATE SKIP LOCKED`)}
   ),
   -- an idle lane that another transaction holds is skipped, not waited for:

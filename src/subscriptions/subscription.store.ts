@@ -223,7 +223,7 @@ export const subscriptionSql = {
     return `
     UPDATE subscriptions s SET state = 'done', updated_at = now(),
       last_success_at = CASE
-        WHEN s.id = ANY (ARRAY(SELECT id FROM ${succeeded}))
+        WHEN s.id IN (SELECT id FROM ${succeeded})
           AND (s.last_success_at IS NULL OR s.last_success_at < now() - interval '1 second')
         THEN now() ELSE s.last_success_at END
     FROM tasks t
@@ -233,8 +233,8 @@ export const subscriptionSql = {
       AND NOT EXISTS (
         SELECT 1 FROM delivery_lanes o
         WHERE o.subscription_id = s.id AND o.due_at IS NOT NULL
-          AND o.id <> ALL (ARRAY(SELECT id FROM ${lanes})))
-    RETURNING s.id, s.endpoint_id, s.id = ANY (ARRAY(SELECT id FROM ${succeeded})) AS succeeded`;
+          AND o.id NOT IN (SELECT id FROM ${lanes}))
+    RETURNING s.id, s.endpoint_id, s.id IN (SELECT id FROM ${succeeded}) AS succeeded`;
   },
 
   /** recordSuccess: `last_success_at` of the rows `ids` selects (locked or skipped by the caller). */
