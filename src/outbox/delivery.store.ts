@@ -261,8 +261,8 @@ const COMPLETE = `
       AS i(lane_id, lane_version, delivery_id, outcome, next_attempt_at, lane_next, lane_at,
            hold_until, at, status_code, duration_ms, error, response_body, response_headers)
   ),
-  -- a probe of the primary key per lane: "l.id = ANY ($2)" was planned as a
-  -- scan of every lane once the batch was large against the table
+  -- the batch's lanes joined on the primary key: a probe each, or one scan
+  -- of the lanes when the batch is large against the table
   mine AS (
     SELECT l.id, l.version, l.subscription_id, l.host
     FROM (SELECT DISTINCT lane_id FROM input) w JOIN delivery_lanes l ON l.id = w.lane_id
