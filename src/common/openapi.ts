@@ -64,9 +64,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /**
- * Every POST takes `Idempotency-Key` (a global interceptor serves it), so the
- * header and its answers are added to every POST operation here, routes
- * added later included, rather than on each controller.
+ * Every POST takes `Idempotency-Key` (each POST route carries `@Idempotent()`,
+ * which a test checks), so the header and its answers are added to every POST
+ * operation here, routes added later included, rather than on each controller.
  */
 function withIdempotencyKeys(document: OpenAPIObject): void {
   document.components ??= {};
