@@ -1,6 +1,5 @@
 import { Global, Injectable, Logger, Module, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { TenantSecretsModule } from '../tenants/tenant-secrets.module';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyStore } from './idempotency.store';
 
 /** Expired keys are purged this often, in bounded batches; a lost purge only leaves dead rows. */
@@ -53,7 +52,7 @@ export class IdempotencyKeyPurger implements OnModuleInit, OnModuleDestroy {
 @Global()
 @Module({
   imports: [TenantSecretsModule],
-  providers: [IdempotencyStore, IdempotencyKeyPurger, IdempotencyInterceptor],
-  exports: [IdempotencyStore, IdempotencyInterceptor, TenantSecretsModule],
+  providers: [IdempotencyStore, IdempotencyKeyPurger],
+  exports: [IdempotencyStore, TenantSecretsModule],
 })
 export class IdempotencyModule {}
