@@ -322,6 +322,24 @@ describe('live status: streams and long polls', () => {
     await waitFor('long polls released', () => feed.subscriberCount === before);
   });
 
+  it('lets go of a long poll whose client leaves while it waits', async () => {
+    const sid = 'BT|long-poll-left';
+    await track(sid);
+    await waitForEvents(poller, acme.tenant.id, sid, 1);
+    const feed = api.app.get(TaskEventFeed);
+    const before = feed.subscriberCount;
+    const { port } = new URL(api.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((connected) => socket.once('connect', connected));
+    socket.write(
+      `GET /v1/tasks/${encodeURIComponent(sid)}?wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+        `Authorization: Bearer ${acme.apiKey}\r\n\r\n`,
+    );
+    await waitFor('the long poll listening', () => feed.subscriberCount > before);
+    socket.destroy();
+    await waitFor('the long poll released', () => feed.subscriberCount === before, 5_000);
+  });
+
   it('long poll refuses a bad wait or after, naming it, and 404s an untracked sid', async () => {
     const path = `/v1/tasks/${encodeURIComponent('BT|long-poll')}`;
     const tooLong = await request(api.url).get(`${path}?wait=61`).set(bearer(acme)).expect(400);

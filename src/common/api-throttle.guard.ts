@@ -1,8 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { bearerToken } from './bearer-token';
+import { bearerTokenHash } from './bearer-token';
 
 /**
  * API_RATE_LIMIT per minute for each API key across every `/v1` route; a
@@ -18,9 +17,9 @@ export class ApiThrottleGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const token = bearerToken(req as unknown as Request);
     // keyed by the hash, so the limiter's memory never holds a key
-    if (token) return `key:${createHash('sha256').update(token).digest('hex')}`;
+    const hash = bearerTokenHash(req as unknown as Request);
+    if (hash) return `key:${hash}`;
     return `ip:${String((req as unknown as Request).ip)}`;
   }
 

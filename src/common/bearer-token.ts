@@ -9,6 +9,23 @@ export function bearerToken(req: Pick<Request, 'headers'>): string | undefined {
   return match?.[1];
 }
 
+const TOKEN_HASHES = new WeakMap<object, string>();
+
+/**
+ * The SHA-256 (hex) of the request's bearer token, as API keys are stored:
+ * hashed once per request, though the rate limiter and the tenant's
+ * authentication both key on it.
+ */
+export function bearerTokenHash(req: Pick<Request, 'headers'>): string | undefined {
+  const known = TOKEN_HASHES.get(req);
+  if (known !== undefined) return known;
+  const token = bearerToken(req);
+  if (token === undefined) return undefined;
+  const hash = createHash('sha256').update(token, 'utf8').digest('hex');
+  TOKEN_HASHES.set(req, hash);
+  return hash;
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }

@@ -2,7 +2,7 @@ import { Controller, Get, Headers, Param, Query, UseGuards } from '@nestjs/commo
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { EXAMPLE_SID, TenantRoute } from '../common/api-docs';
 import { Page, PageQueryDto } from '../common/pagination';
-import { RequestAborted } from '../common/request-aborted';
+import { AbortSignalOf, RequestAborted } from '../common/request-aborted';
 import { SidPipe } from '../common/sid.pipe';
 import { preferredWait } from '../streams/prefer-wait';
 import { AuthenticatedTenant, CurrentTenant } from '../tenants/authenticated-tenant';
@@ -55,12 +55,13 @@ export class TasksController {
     @Param('sid', SidPipe) sid: string,
     @Query() query: GetTaskQueryDto,
     @Headers('prefer') prefer: string | undefined,
-    @RequestAborted() aborted: AbortSignal,
+    @RequestAborted() aborted: AbortSignalOf,
   ): Promise<TaskResponseDto> {
+    const waitSeconds = query.wait ?? preferredWait(prefer);
     return this.tasks.get(tenant.id, sid, {
-      waitSeconds: query.wait ?? preferredWait(prefer),
+      waitSeconds,
       after: query.after,
-      aborted,
+      aborted: waitSeconds ? aborted() : undefined,
     });
   }
 

@@ -5,9 +5,8 @@ import {
   Logger,
   UnauthorizedException,
 } from '@nestjs/common';
-import { bearerToken } from '../common/bearer-token';
+import { bearerTokenHash } from '../common/bearer-token';
 import { PrismaService } from '../database/prisma.service';
-import { hashApiKey } from './api-key';
 import { ApiKeyCache, apiKeyCacheOf } from './api-key-cache';
 import type { AuthenticatedTenant, TenantRequest } from './authenticated-tenant';
 
@@ -34,11 +33,11 @@ export class TenantAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<TenantRequest>();
-    const token = bearerToken(req);
-    if (!token) {
+    // hashed as hashApiKey hashes a key for storage
+    const hash = bearerTokenHash(req);
+    if (!hash) {
       throw new UnauthorizedException('missing API key: send Authorization: Bearer <API key>');
     }
-    const hash = hashApiKey(token);
     const tenant = this.cache.get(hash) ?? (await this.lookUp(hash));
     if (!tenant) throw new UnauthorizedException('invalid API key');
     req.tenant = tenant;
