@@ -9,16 +9,18 @@ import { trackTask, trackTasksSql } from './task.store';
 import type { Prisma, Subscription, Task, TaskEvent } from '../generated/prisma/client';
 import type { TaskState } from '../uxc/task-state';
 import {
-  buildWebhookPayload,
   JsonObject,
   JsonValue,
-  serializeWebhookPayload,
   TASK_EVENT_TYPES,
+  taskEventBodies,
   TaskEventDataInput,
   TaskEventType,
 } from '../webhooks/webhook-payload';
 
 export type Tx = Prisma.TransactionClient;
+
+/** One event's serialised webhook body for each subscriber. */
+type EventBodies = (subscription: Subscriber) => string;
 
 /** Task events that subscribers hear of; other history rows (upstream errors) are not sent. */
 export const NOTIFIED_EVENT_TYPES: readonly string[] = TASK_EVENT_TYPES;
@@ -172,13 +174,15 @@ export class TaskOutbox {
       list.push(subscription);
       byTask.set(subscription.taskId, list);
     }
-    const perEvent = changes.map(({ task, event }) =>
-      NOTIFIED_EVENT_TYPES.includes(event.type)
-        ? (byTask.get(task.id) ?? [])
-            .filter((subscription) => wantsEvent(subscription.events, event.type))
-            .map((subscription) => this.delivery(task, event, subscription))
-        : [],
-    );
+    const perEvent = changes.map(({ task, event }) => {
+      if (!NOTIFIED_EVENT_TYPES.includes(event.type)) return [];
+      const wanting = (byTask.get(task.id) ?? []).filter((subscription) =>
+        wantsEvent(subscription.events, event.type),
+      );
+      if (wanting.length === 0) return [];
+      const bodies = this.bodiesOf(task, event);
+      return wanting.map((subscription) => this.delivery(task, event, subscription, bodies));
+    });
     await this.store.enqueue(sql, perEvent.flat());
     const finished = changes
       .filter(({ task }) => FINISHED_TRACKINGS.includes(task.tracking))
@@ -206,7 +210,9 @@ export class TaskOutbox {
     });
     if (!latest || !wantsEvent(subscription.events, latest.type)) return 0;
     const sql = txRunner(tx);
-    const queued = await this.store.enqueue(sql, [this.delivery(task, latest, subscription)]);
+    const queued = await this.store.enqueue(sql, [
+      this.delivery(task, latest, subscription, this.bodiesOf(task, latest)),
+    ]);
     if (created) return queued;
     const lane = { subscriptionId: subscription.id, host: hostKey(subscription.callbackUrl) };
     return queued + (await this.store.reopenCanceled(sql, lane, latest.id));
@@ -240,7 +246,8 @@ export class TaskOutbox {
         photoParameters: row.photoParameters,
       };
       const event: PayloadEvent = { ...row, id: BigInt(row.id) };
-      return [{ subscription, created, delivery: this.delivery(task, event, subscription) }];
+      const delivery = this.delivery(task, event, subscription, this.bodiesOf(task, event));
+      return [{ subscription, created, delivery }];
     });
     let queued = await this.store.enqueue(
       sql,
@@ -275,7 +282,12 @@ export class TaskOutbox {
     return this.store.cancelPending(txRunner(tx), subscriptionId);
   }
 
-  private delivery(task: PayloadTask, event: PayloadEvent, subscription: Subscriber): NewDelivery {
+  private delivery(
+    task: PayloadTask,
+    event: PayloadEvent,
+    subscription: Subscriber,
+    bodies: EventBodies,
+  ): NewDelivery {
     return {
       id: newId('msg'),
       subscriptionId: subscription.id,
@@ -283,13 +295,14 @@ export class TaskOutbox {
       eventId: event.id,
       eventType: event.type,
       sequence: event.sequence,
-      payload: this.payloadFor(task, event, subscription),
+      payload: bodies(subscription),
       host: hostKey(subscription.callbackUrl),
       held: subscription.state === 'disabled',
     };
   }
 
-  private payloadFor(task: PayloadTask, event: PayloadEvent, subscription: Subscriber): string {
+  /** The event's webhook bodies, one per subscriber, its shared part serialised once. */
+  private bodiesOf(task: PayloadTask, event: PayloadEvent): EventBodies {
     // the body is built once, here, and stored: its estimate is the one of the
     // moment the event was observed, from the statistics this process has cached
     const estimate = this.estimates.estimate(
@@ -297,19 +310,25 @@ export class TaskOutbox {
       { state: event.state, queueNum: event.queueNum, positionSince: event.observedAt },
       event.observedAt,
     );
-    return serializeWebhookPayload(
-      buildWebhookPayload({
-        ...taskEventDataInput(task.sid, event),
-        estimate,
+    const bodyFor = taskEventBodies({ ...taskEventDataInput(task.sid, event), estimate });
+    const photoParameters = (task.photoParameters as JsonValue | null) ?? null;
+    return (subscription) =>
+      bodyFor(
         // a row that carries an endpoint's deliveries speaks for the endpoint
-        ...(subscription.endpointId !== null
-          ? { endpointId: subscription.endpointId }
-          : { subscriptionId: subscription.id }),
-        metadata: subscription.metadata as JsonObject,
-        includePhotoParameters: subscription.includePhotoParameters,
-        photoParameters: (task.photoParameters as JsonValue | null) ?? null,
-      }),
-    );
+        subscription.endpointId !== null
+          ? {
+              endpointId: subscription.endpointId,
+              metadata: subscription.metadata as JsonObject,
+              includePhotoParameters: subscription.includePhotoParameters,
+              photoParameters,
+            }
+          : {
+              subscriptionId: subscription.id,
+              metadata: subscription.metadata as JsonObject,
+              includePhotoParameters: subscription.includePhotoParameters,
+              photoParameters,
+            },
+      );
   }
 }
 

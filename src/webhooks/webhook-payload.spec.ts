@@ -3,6 +3,8 @@ import {
   buildWebhookTestPayload,
   serializeWebhookPayload,
   TaskEventPayloadInput,
+  TaskEventRecipient,
+  taskEventBodies,
 } from './webhook-payload';
 
 const succeeded: TaskEventPayloadInput = {
@@ -137,6 +139,56 @@ describe('buildWebhookPayload', () => {
       serializeWebhookPayload(buildWebhookPayload({ ...succeeded })),
     );
   });
+});
+
+describe('taskEventBodies', () => {
+  const queued: TaskEventPayloadInput = {
+    ...succeeded,
+    type: 'task.queued',
+    state: 'queued',
+    previousState: null,
+    previousStatus: null,
+    message: 'line one\nline "two" \\ \u2028 \ud83d\ude00',
+    outputResult: null,
+    estimate: {
+      estimatedStartAt: new Date('2026-11-27T05:01:40.000Z'),
+      estimatedFinishAt: null,
+      estimateBasis: {
+        tasks: 3,
+        windowSeconds: 600,
+        drainPerMinute: null,
+        finishedTasks: 0,
+        runSeconds: null,
+      },
+    },
+  };
+  const recipients: TaskEventRecipient[] = [
+    { subscriptionId: 'sub_1', metadata: { orderId: 'A-17', nested: { list: [1, 'x'] } } },
+    { subscriptionId: 'sub_2', metadata: null },
+    { subscriptionId: 'sub_3', includePhotoParameters: true, photoParameters: { width: 1024 } },
+    { subscriptionId: 'sub_4', includePhotoParameters: true },
+    { endpointId: 'ep_1', subscriptionId: 'sub_5', metadata: { team: 'render' } },
+    { metadata: {} },
+  ];
+
+  it.each([succeeded, queued])(
+    'writes, for every recipient, the bytes of the body built alone ($type)',
+    (event) => {
+      const {
+        subscriptionId: _s,
+        metadata: _m,
+        includePhotoParameters: _i,
+        photoParameters: _p,
+        ...shared
+      } = event;
+      const bodyFor = taskEventBodies(shared);
+      for (const recipient of recipients) {
+        const alone = serializeWebhookPayload(buildWebhookPayload({ ...shared, ...recipient }));
+        expect(bodyFor(recipient)).toBe(alone);
+        expect(JSON.parse(bodyFor(recipient))).toEqual(JSON.parse(alone));
+      }
+    },
+  );
 });
 
 describe('buildWebhookTestPayload', () => {

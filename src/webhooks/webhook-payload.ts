@@ -142,6 +142,40 @@ export function buildWebhookPayload(input: TaskEventPayloadInput): TaskEventPayl
   return { type: input.type, timestamp: input.observedAt.toISOString(), data };
 }
 
+/** Whom one body of a task event is for, and what of theirs it carries. */
+export type TaskEventRecipient = Pick<
+  TaskEventPayloadInput,
+  'subscriptionId' | 'endpointId' | 'metadata' | 'includePhotoParameters' | 'photoParameters'
+>;
+
+/**
+ * The serialised webhook bodies of one task event, one per recipient: the
+ * event's own part is serialised once, and each body adds only whom it is
+ * for, its metadata and its photo parameters. A task's event goes to every
+ * subscriber of the task, so under fan-out most of a body is shared. Byte for
+ * byte what `serializeWebhookPayload(buildWebhookPayload(…))` writes for the
+ * same input.
+ */
+export function taskEventBodies(
+  input: TaskEventDataInput,
+): (recipient: TaskEventRecipient) => string {
+  const head = `{"type":${JSON.stringify(input.type)},"timestamp":${JSON.stringify(input.observedAt.toISOString())},"data":{`;
+  const fields = JSON.stringify(buildTaskEventFields(input)).slice(1, -1);
+  return (recipient) => {
+    // as buildWebhookPayload: the endpoint when there is one, else the subscription (an undefined one is left out)
+    const whom =
+      recipient.endpointId !== undefined
+        ? `"endpointId":${JSON.stringify(recipient.endpointId)},`
+        : recipient.subscriptionId !== undefined
+          ? `"subscriptionId":${JSON.stringify(recipient.subscriptionId)},`
+          : '';
+    const photo = recipient.includePhotoParameters
+      ? `,"photoParameters":${JSON.stringify(recipient.photoParameters ?? null)}`
+      : '';
+    return `${head}${whom}${fields},"metadata":${JSON.stringify(recipient.metadata ?? {})}${photo}}}`;
+  };
+}
+
 /** The `webhook.test` body sent by `POST /v1/webhook-test`. */
 export function buildWebhookTestPayload(input: {
   callbackUrl: string;
