@@ -103,6 +103,12 @@ describe('tenants (admin API)', () => {
       .set(admin)
       .send({ name: 'to-update', uxcAk: 'old-ak', uxcSk: 'old-sk' })
       .expect(201);
+    // opened once here, as a poll opens it: the change below must not be hidden by that
+    const before = await relay.prisma.tenant.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(relay.app.get(TenantSecrets).uxcCredential(before)).toEqual({
+      ak: 'old-ak',
+      sk: 'old-sk',
+    });
     const updated = await request(relay.url)
       .patch(`/v1/tenants/${created.body.id}`)
       .set(admin)

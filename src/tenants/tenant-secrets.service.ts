@@ -25,8 +25,18 @@ export class TenantNotFoundError extends Error {
  * the poller signs in with, and the webhook signing secrets the dispatcher and
  * the test endpoint sign with.
  */
+/** Opened UXC secret keys kept at most; past it the memo starts over. */
+const OPENED_SK_MAX = 10_000;
+
 @Injectable()
 export class TenantSecrets {
+  /**
+   * UXC secret keys opened, by their sealed value: every poll signs with its
+   * tenant's key, and opening it (AES-GCM) each time was a poll's cost for
+   * nothing. A key changed in the database has another sealed value.
+   */
+  private readonly openedSk = new Map<string, string>();
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly box: SecretBox,
@@ -75,7 +85,13 @@ export class TenantSecrets {
 
   /** The tenant's UXC credential, decrypted, from a row already at hand. */
   uxcCredential(tenant: Pick<Tenant, 'uxcAk' | 'uxcSkEnc'>): UxcCredential {
-    return { ak: tenant.uxcAk, sk: this.box.open(tenant.uxcSkEnc) };
+    let sk = this.openedSk.get(tenant.uxcSkEnc);
+    if (sk === undefined) {
+      sk = this.box.open(tenant.uxcSkEnc);
+      if (this.openedSk.size >= OPENED_SK_MAX) this.openedSk.clear();
+      this.openedSk.set(tenant.uxcSkEnc, sk);
+    }
+    return { ak: tenant.uxcAk, sk };
   }
 
   /** The tenant's UXC credential, decrypted, by tenant id. */
