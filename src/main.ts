@@ -11,7 +11,7 @@ import { ConfigService } from './config/config.service';
 import { EnvError } from './config/env';
 import { stopAllEmbeddedPostgres } from './database/embedded-postgres';
 import { bootLogger, resolveLogFormat } from './logging/log-output';
-import { PinoNestLogger } from './logging/pino-nest-logger';
+import { RelayLogger } from './logging/relay-logger';
 import { DefaultTenant } from './tenants/default-tenant';
 
 /** A start that cannot go on, told in one line. */
@@ -51,7 +51,7 @@ async function bootstrap(): Promise<void> {
   await checkPortFree(config.env.port);
 
   app = await NestFactory.create(AppModule, {
-    logger: new PinoNestLogger(logger),
+    logger: new RelayLogger(logger),
     bodyParser: false,
     // a failed start reaches the handler below, which names the cause, stops what started and exits 1
     abortOnError: false,

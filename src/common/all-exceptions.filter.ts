@@ -63,11 +63,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
         );
       return;
     }
-    const { status, body } = this.describe(exception);
+    const { status, body } = this.describe(exception, request);
     response.status(status).json(body);
   }
 
-  private describe(exception: unknown): { status: number; body: ErrorBody } {
+  private describe(exception: unknown, request: Request): { status: number; body: ErrorBody } {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const answer = exception.getResponse();
@@ -95,6 +95,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.logger.error(
       {
         errorId,
+        // the request, as its request line names it (X-Request-Id)
+        req: {
+          id: (request as Request & { id?: string }).id,
+          method: request.method,
+          url: request.originalUrl.split('?')[0],
+        },
         err:
           exception instanceof Error
             ? { name: exception.name, message: exception.message, stack: exception.stack }

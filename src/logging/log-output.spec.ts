@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { pinoOptions, resolveLogFormat } from './log-output';
-import { PinoNestLogger } from './pino-nest-logger';
+import { RelayLogger } from './relay-logger';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
@@ -48,7 +48,7 @@ describe('log output', () => {
 
   it('keeps Nest start-up chatter at debug and everything else at its level', () => {
     const out = capture();
-    const nest = new PinoNestLogger(pino(pinoOptions('info', 'json'), out.stream));
+    const nest = new RelayLogger(pino(pinoOptions('info', 'json'), out.stream));
     nest.log('AppModule dependencies initialized', 'InstanceLoader');
     nest.log('Mapped {/v1/tasks, GET} route', 'RouterExplorer');
     nest.log('DATABASE_URL is not set: starting embedded PostgreSQL', 'Database');
@@ -66,5 +66,32 @@ describe('log output', () => {
         taskId: 'task_1',
       }),
     ]);
+  });
+
+  it("logs an Error as err, and the stack Nest's exception handlers pass as err.stack", () => {
+    const out = capture();
+    const nest = new RelayLogger(pino(pinoOptions('info', 'json'), out.stream));
+    nest.error(new Error('boom'), 'Errors');
+    nest.error(
+      'handler failed',
+      'Error: handler failed\n    at somewhere (file.js:1:1)',
+      'ExceptionsHandler',
+    );
+    nest.log('no context');
+    const [error, handler, plain] = out.lines();
+    expect(error).toMatchObject({
+      level: 'error',
+      context: 'Errors',
+      msg: 'boom',
+      err: { message: 'boom' },
+    });
+    expect(handler).toMatchObject({
+      level: 'error',
+      context: 'ExceptionsHandler',
+      msg: 'handler failed',
+      err: { stack: expect.stringContaining('at somewhere') },
+    });
+    expect(plain).toMatchObject({ level: 'info', msg: 'no context' });
+    expect(plain).not.toHaveProperty('context');
   });
 });

@@ -1,15 +1,24 @@
-import { Global, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationStream } from 'pino';
+import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import { ConfigService } from '../config/config.service';
-import { formatOf, logDestination, pinoOptions, requestLine, resolveLogFormat } from './log-output';
+import { formatOf, logDestination, pinoOptions, resolveLogFormat } from './log-output';
 import { RelayLogger } from './relay-logger';
+import { requestLogger } from './request-log';
 
 /** Where log lines go; tests swap it for a buffer they can read. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
+/** The relay's one pino logger, writing to LOG_DESTINATION. */
+export const PINO_LOGGER = Symbol('PINO_LOGGER');
+
+/**
+ * pino for the whole relay, Nest's logger on top of it, and a line per
+ * answered request. Lines written while a request is served carry no request
+ * binding: keeping one would put an async context on every promise of the
+ * process (the poller's and the dispatcher's too); the lines that concern a
+ * request name it themselves.
+ */
+@Global()
 @Module({
   providers: [
     {
@@ -17,46 +26,24 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
       inject: [ConfigService],
       useFactory: (config: ConfigService) => logDestination(resolveLogFormat(config.env.logFormat)),
     },
+    {
+      provide: PINO_LOGGER,
+      inject: [ConfigService, LOG_DESTINATION],
+      useFactory: (config: ConfigService, destination: DestinationStream): Pino =>
+        pino(pinoOptions(config.env.logLevel, formatOf(destination)), destination),
+    },
+    {
+      provide: RelayLogger,
+      inject: [PINO_LOGGER],
+      useFactory: (logger: Pino) => new RelayLogger(logger),
+    },
   ],
-  exports: [LOG_DESTINATION],
+  exports: [RelayLogger, PINO_LOGGER],
 })
-class LogDestinationModule {}
+export class LoggingModule implements NestModule {
+  constructor(private readonly logger: RelayLogger) {}
 
-const PinoModule = LoggerModule.forRootAsync({
-  imports: [LogDestinationModule],
-  inject: [ConfigService, LOG_DESTINATION],
-  useFactory: (config: ConfigService, destination: DestinationStream) => ({
-    pinoHttp: [
-      {
-        ...pinoOptions(config.env.logLevel, formatOf(destination)),
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const id = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
-          res.setHeader('x-request-id', id);
-          return id;
-        },
-        // the query string may carry a sid; the path and status are what operators need
-        serializers: {
-          req: (req: { id: string; method: string; url: string }) => ({
-            id: req.id,
-            method: req.method,
-            url: req.url.split('?')[0],
-          }),
-        },
-        customSuccessMessage: (req: IncomingMessage, res: ServerResponse, ms: number) =>
-          requestLine(req, res, ms),
-        customErrorMessage: (req: IncomingMessage, res: ServerResponse) => requestLine(req, res, 0),
-        autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health') ?? false },
-      },
-      destination,
-    ],
-  }),
-});
-
-/** pino for the whole relay, and Nest's logger on top of it. */
-@Global()
-@Module({
-  imports: [PinoModule],
-  providers: [RelayLogger],
-  exports: [RelayLogger],
-})
-export class LoggingModule {}
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(requestLogger(this.logger.pino)).forRoutes('*path');
+  }
+}

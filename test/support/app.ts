@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { __resetOutOfContextForTests } from 'nestjs-pino/PinoLogger';
 import { Writable } from 'node:stream';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
@@ -58,9 +57,6 @@ export async function createTestApp(
     }),
   );
   const logs = new LogCapture();
-  // nestjs-pino keeps the first app's logger for lines outside a request, in
-  // a module variable: without this, a second app of a test file logs into the first's capture
-  __resetOutOfContextForTests();
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
     .overrideProvider(ConfigService)
     .useValue(config)
